@@ -1,0 +1,136 @@
+"""The pipeline: config → content → markup → funnel → render → write.
+
+Everything is gathered and checked in memory first; only a build with no
+errors touches the output folder, and then in one swap.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import funnel, sitefiles
+from .config import CONFIG_FILE, SiteConfig, load_config
+from .content import CONTENT_DIR, Content, Page, load_content
+from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted_problems
+from .markup import LinkTargets, Markup, make_markdown, render_body
+from .render import Site, find_theme, make_environment, render_site, tag_slug
+from .write import CopiedFile, OutputFile, check_output_folder, plan_files, write_site
+
+STATIC_DIR = "static"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    site: Path
+    out: Path | None = None
+    base_url: str | None = None
+    drafts: bool = False
+    future: bool = False
+    strict: bool = False
+    jobs: int = 1
+    today: dt.date | None = None
+
+    @property
+    def output(self) -> Path:
+        return self.out if self.out is not None else self.site / "output"
+
+    @property
+    def day(self) -> dt.date:
+        return self.today or dt.date.today()
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """A site fully built in memory: what `build` writes and `check` reports."""
+
+    site: Site
+    files: dict
+    problems: tuple[Problem, ...]  # warnings only: errors raise SiteError
+
+
+def assemble(options: BuildOptions) -> Assembled:
+    """Build the whole site in memory; raise SiteError with every problem if any is an error."""
+    if not (options.site / CONFIG_FILE).is_file():
+        raise UsageError(f"no {CONFIG_FILE} in {options.site}: run 'stepstone new DIR' to start a "
+                         f"site, or pass --site DIR")
+    config = load_config(options.site)
+    if options.base_url:
+        config = config.with_base_url(options.base_url)
+    content = load_content(options.site, options.day, options.drafts, options.future)
+    bodies, link_problems = _markup(config, content)
+    menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
+            for m in config.menu]
+    links = [link for body in bodies.values() for link in body.links]
+    plan = funnel.plan(config.funnel, content.pages, links, menu, {f.name for f in config.forms},
+                       options.day)
+    problems = _stop_on_errors([*content.problems, *link_problems, *plan.problems], options.strict)
+    site = Site(config, content.pages, bodies, plan, options.day)
+    theme = find_theme(options.site, config.theme)
+    pages, render_problems = render_site(site, make_environment(theme, config.base_path), theme)
+    _stop_on_errors([*problems, *render_problems], options.strict)
+    files, collisions = plan_files([*pages, *_site_files(site, bodies)],
+                                   _copies(options.site, theme.static_dirs, content))
+    _stop_on_errors([*problems, *collisions], options.strict)
+    return Assembled(site, files, tuple(problems))
+
+
+def build(options: BuildOptions) -> Assembled:
+    """Check everything, then write the output folder in one swap."""
+    check_output_folder(options.site, options.output)
+    result = assemble(options)
+    write_site(options.output, result.files)
+    return result
+
+
+def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
+    if strict:
+        problems = [replace(p, severity="error") for p in problems]
+    if has_errors(problems):
+        raise SiteError(problems)
+    return sorted_problems(problems)
+
+
+def _markup(config: SiteConfig, content: Content) -> tuple[dict[str, Markup], list[Problem]]:
+    targets = LinkTargets(
+        base_path=config.base_path,
+        urls={p.name: p.url for p in content.pages},
+        by_url={p.url: p.name for p in content.pages},
+        skipped=content.skipped,
+        files=frozenset(content.files),
+    )
+    md = make_markdown()
+    bodies, problems = {}, []
+    for page in content.pages:
+        bodies[page.name], found = render_body(md, page.body, page.name, page.source, page.body_start,
+                                               targets)
+        problems += found
+    return bodies, problems
+
+
+def _menu_target(url: str, pages: tuple[Page, ...]) -> str:
+    path = url if url.endswith("/") else url + "/"
+    return next((p.name for p in pages if p.url == path), "")
+
+
+def _site_files(site: Site, bodies: dict[str, Markup]) -> list[OutputFile]:
+    public = site.public_pages
+    tags = sorted({f"/tags/{tag_slug(t)}/" for p in public for t in p.tags})
+    summaries = {p.name: p.summary or bodies[p.name].first_paragraph for p in public}
+    return [
+        OutputFile("sitemap.xml", sitefiles.sitemap(site.config, public, tags).encode(), "sitemap"),
+        OutputFile("feed.xml", sitefiles.feed(site.config, public, summaries).encode(), "feed"),
+        OutputFile("robots.txt", sitefiles.robots(site.config).encode(), "robots.txt"),
+    ]
+
+
+def _copies(site: Path, theme_static: list[Path], content: Content) -> list[CopiedFile]:
+    """Theme static files, then the site's static/ over them, then files beside the pages."""
+    copies = []
+    for folder, label in [*((d, "theme") for d in theme_static), (site / STATIC_DIR, STATIC_DIR)]:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            rel = path.relative_to(folder).as_posix()
+            if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+                copies.append(CopiedFile(rel, path, f"{label}/{rel}"))
+    copies += [CopiedFile(rel, site / CONTENT_DIR / rel, f"{CONTENT_DIR}/{rel}") for rel in content.files]
+    return copies

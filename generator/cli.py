@@ -1,0 +1,156 @@
+"""The `stepstone` command: new, build, serve, check.
+
+Exit codes: 0 ok, 1 content or config errors, 2 usage errors. Problems go to
+stderr as `path:line: error: message`; a traceback only with --debug.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import Assembled, BuildOptions, assemble, build
+from .errors import Problem, SiteError, UsageError
+from .funnel import funnel_map
+from .scaffold import new_site, starter_names
+
+SITE_HELP = "the site folder (holding stepstone.toml); default: the current folder"
+
+
+def _report(problems: list[Problem] | tuple[Problem, ...]) -> None:
+    for p in problems:
+        click.echo(str(p), err=True)
+
+
+def _count(problems) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def handles_errors(command):
+    """Turn SiteError and UsageError into messages and exit codes; keep tracebacks for --debug."""
+    @wraps(command)
+    def run(*args, debug: bool = False, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except SiteError as exc:
+            _report(exc.problems)
+            click.echo(f"stepstone: stopped: {_count(exc.problems)}; nothing was written", err=True)
+            sys.exit(1)
+        except UsageError as exc:
+            click.echo(f"stepstone: error: {exc}", err=True)
+            sys.exit(2)
+        except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:  # a bug in Stepstone, not in the owner's files
+            if debug:
+                traceback.print_exc()
+            else:
+                click.echo(f"stepstone: internal error: {exc.__class__.__name__}: {exc} "
+                           f"(run again with --debug for details, and please report it)", err=True)
+            sys.exit(1)
+    return click.option("--debug", is_flag=True, help="show Python tracebacks")(run)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="stepstone")
+def main() -> None:
+    """Stepstone: Markdown to a static site that offers every visitor only the next step."""
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--funnel", type=click.Choice(starter_names()), default="relationship", show_default=True,
+              help="the funnel to start with")
+@handles_errors
+def new(directory: Path, funnel: str) -> None:
+    """Write a starter site into DIRECTORY."""
+    files = new_site(directory, funnel)
+    click.echo(f"Created {directory} ({len(files)} files, {funnel} funnel). Next:")
+    click.echo(f"  cd {directory}\n  stepstone serve")
+
+
+def _build_options(site, out, base_url, drafts, future, strict, jobs) -> BuildOptions:
+    return BuildOptions(site=site, out=out, base_url=base_url, drafts=drafts, future=future,
+                        strict=strict, jobs=jobs)
+
+
+site_option = click.option("--site", type=click.Path(path_type=Path, file_okay=False), default=".",
+                           help=SITE_HELP)
+
+
+@main.command("build")
+@site_option
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="output folder; default SITE/output")
+@click.option("--base-url", default=None, help="override base_url, e.g. for a preview deploy")
+@click.option("--drafts", is_flag=True, help="include pages with draft: true")
+@click.option("--future", is_flag=True, help="include pages dated in the future")
+@click.option("--strict", is_flag=True, help="treat warnings as errors")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, help="worker processes")
+@handles_errors
+def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
+    """Build the site into the output folder."""
+    started = time.perf_counter()
+    options = _build_options(site, out, base_url, drafts, future, strict, jobs)
+    result = build(options)
+    _report(result.problems)
+    pages = len(result.site.pages)
+    click.echo(f"Built {pages} page{'s' * (pages != 1)} into {options.output} "
+               f"in {time.perf_counter() - started:.2f} s ({_count(result.problems)})")
+
+
+@main.command()
+@site_option
+@click.option("--strict", is_flag=True, help="treat warnings as errors (exit 1)")
+@handles_errors
+def check(site, strict) -> None:
+    """Print the funnel map and every problem; write nothing."""
+    result = assemble(_build_options(site, None, None, False, False, strict, 1))
+    click.echo(format_map(result))
+    _report(result.problems)
+    click.echo(f"{_count(result.problems)}")
+
+
+def format_map(result: Assembled) -> str:
+    """The funnel map as text: each step, public or gated, its doors and rooms with their CTA."""
+    site = result.site
+    rows = funnel_map(site.config.funnel, site.pages, site.plan)
+    width = max(len(r.step.id) for r in rows)
+    lines = [f"Funnel of {site.config.title}: {len(rows)} steps, {len(site.pages)} pages", ""]
+    last = rows[-1].step.id if rows else ""
+    for i, row in enumerate(rows, 1):
+        access = "public" if row.step.public else "gated"
+        lines.append(f"{i}. {row.step.id:<{width}}  {row.step.name} ({access})")
+        if row.doors:
+            for door in row.doors:
+                offer = "its own offer" if site.plan.cta.get(door) == door else "no button (its page is the offer)"
+                lines.append(f"     door  {door}  [{offer}]")
+        elif i > 1:
+            lines.append("     door  (none)")
+        for room, cta in row.rooms:
+            shown = f"→ {cta}" if cta else ("(last step)" if row.step.id == last else "→ (no door: gap)")
+            lines.append(f"     room  {room}  {shown}")
+        if not row.doors and not row.rooms:
+            lines.append("     (no pages)")
+    return "\n".join(lines) + "\n"
+
+
+@main.command()
+@site_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@handles_errors
+def serve(site, host, port) -> None:
+    """Build, serve with live reload, and rebuild on every change."""
+    from .serve import serve_site
+    serve_site(site, host, port)
+
+
+if __name__ == "__main__":
+    main()

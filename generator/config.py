@@ -1,0 +1,249 @@
+"""stepstone.toml → a frozen `SiteConfig`, with every problem reported by key and line."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import Location, Problem, SiteError, did_you_mean, error
+from .forms import PROVIDERS, FormConfig, known_keys
+from .funnel import RELATIONSHIP, Funnel, Step
+
+CONFIG_FILE = "stepstone.toml"
+TOP_KEYS = {"title", "base_url", "description", "language", "theme", "author", "image",
+            "remember_progress", "menu", "forms", "steps"}
+MENU_KEYS = {"title", "url"}
+STEP_KEYS = {"id", "name", "public", "description"}
+STEP_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
+SECRET_KEY = re.compile(r"(api|secret|token|password|private)[_-]?(key)?$|_key$", re.I)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    url: str
+    line: int
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    base_url: str = "/"
+    description: str = ""
+    language: str = "en"
+    theme: str = "default"
+    author: str = ""
+    image: str = ""
+    remember_progress: bool = True
+    menu: tuple[MenuItem, ...] = ()
+    forms: tuple[FormConfig, ...] = ()
+    funnel: Funnel = Funnel()
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always starting and ending with '/'."""
+        path = urlsplit(self.base_url).path.strip("/")
+        return f"/{path}/" if path else "/"
+
+    def form(self, name: str) -> FormConfig | None:
+        return next((f for f in self.forms if f.name == name), None)
+
+    def with_base_url(self, base_url: str) -> "SiteConfig":
+        return replace(self, base_url=_normalise_base_url(base_url))
+
+
+def _normalise_base_url(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line of every key, as 'key', 'forms.signup.action', 'menu[1].url' (tables too)."""
+    lines: dict[str, int] = {}
+    table, counts = "", {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        header = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]|^\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            if header.group(1):
+                name = header.group(1).replace('"', "")
+                counts[name] = counts.get(name, -1) + 1
+                table = f"{name}[{counts[name]}]"
+            else:
+                table = header.group(2).replace('"', "")
+            lines.setdefault(table, n)
+            continue
+        key = re.match(r'^"?([A-Za-z0-9_.-]+)"?\s*=', line)
+        if key:
+            lines.setdefault(f"{table}.{key.group(1)}" if table else key.group(1), n)
+    return lines
+
+
+class _Reader:
+    """Collects problems while checking values, each at its key's line."""
+
+    def __init__(self, text: str):
+        self.lines = _key_lines(text)
+        self.problems: list[Problem] = []
+
+    def line(self, key: str) -> int:
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key.rpartition(".")[0]
+        return 0
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(error(CONFIG_FILE, self.line(key), message))
+
+    def unknown(self, table: dict, known: set[str], prefix: str, where: str) -> None:
+        for key in sorted(set(table) - known):
+            self.fail(f"{prefix}{key}", f"unknown key '{key}' in {where}{did_you_mean(key, known)}")
+
+    def text(self, table: dict, key: str, prefix: str, default: str | None = None) -> str:
+        value = table.get(key, default)
+        if value is None:
+            self.fail(prefix.rstrip(".") or key, f"'{key}' is required")
+            return ""
+        if not isinstance(value, str):
+            self.fail(f"{prefix}{key}", f"'{key}' must be text in quotes, like {key} = \"...\"")
+            return default or ""
+        return value
+
+    def flag(self, table: dict, key: str, prefix: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{prefix}{key}", f"'{key}' must be true or false (no quotes)")
+            return default
+        return value
+
+    def table_list(self, data: dict, key: str) -> list:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail(key, f"'{key}' must be written as [[{key}]] tables")
+            return []
+        return value
+
+
+def load_config(site: Path) -> SiteConfig:
+    """Read and check stepstone.toml; raise SiteError with every problem found."""
+    path = site / CONFIG_FILE
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SiteError([error(CONFIG_FILE, 0, "the file is not UTF-8 text: save it as UTF-8")])
+    return parse_config(text)
+
+
+def parse_config(text: str) -> SiteConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        message = re.sub(r"\s*\(at line.*\)", "", str(exc)) or "not valid TOML"
+        raise SiteError([error(CONFIG_FILE, int(m.group(1)) if m else 0,
+                               f"this is not valid TOML ({message[0].lower() + message[1:]}): "
+                               f"check quotes around text and the '=' between key and value")])
+    r = _Reader(text)
+    r.unknown(data, TOP_KEYS, "", CONFIG_FILE)
+    title = r.text(data, "title", "")
+    base_url = r.text(data, "base_url", "", "/")
+    if base_url and not (base_url.startswith("/") or urlsplit(base_url).scheme in ("http", "https")):
+        r.fail("base_url", f"base_url '{base_url}' must be a full address like https://example.com/")
+    config = SiteConfig(
+        title=title,
+        base_url=_normalise_base_url(base_url or "/"),
+        description=r.text(data, "description", "", ""),
+        language=r.text(data, "language", "", "en"),
+        theme=r.text(data, "theme", "", "default"),
+        author=r.text(data, "author", "", ""),
+        image=r.text(data, "image", "", ""),
+        remember_progress=r.flag(data, "remember_progress", "", True),
+        menu=_menu(r, data),
+        forms=_forms(r, data),
+        funnel=_funnel(r, data),
+    )
+    if config.theme and not re.fullmatch(r"[A-Za-z0-9_-]+", config.theme):
+        r.fail("theme", f"theme '{config.theme}' must be a folder name under themes/ (letters, digits, '-', '_')")
+    if r.problems:
+        raise SiteError(r.problems)
+    return config
+
+
+def _menu(r: _Reader, data: dict) -> tuple[MenuItem, ...]:
+    items = []
+    for i, entry in enumerate(r.table_list(data, "menu")):
+        prefix = f"menu[{i}]."
+        r.unknown(entry, MENU_KEYS, prefix, "[[menu]]")
+        items.append(MenuItem(r.text(entry, "title", prefix), r.text(entry, "url", prefix),
+                              r.line(f"menu[{i}]")))
+    return tuple(items)
+
+
+def _forms(r: _Reader, data: dict) -> tuple[FormConfig, ...]:
+    tables = data.get("forms", {})
+    if not isinstance(tables, dict):
+        r.fail("forms", "write forms as [forms.NAME] tables, e.g. [forms.signup]")
+        return ()
+    forms = []
+    for name, table in sorted(tables.items()):
+        prefix = f"forms.{name}."
+        if not isinstance(table, dict):
+            r.fail(f"forms.{name}", f"write the form as a [forms.{name}] table")
+            continue
+        provider = r.text(table, "provider", prefix)
+        if provider and provider not in PROVIDERS:
+            r.fail(f"{prefix}provider", f"unknown provider '{provider}'{did_you_mean(provider, PROVIDERS)}; "
+                                        f"choose one of: {', '.join(sorted(PROVIDERS))}")
+            continue
+        for key in sorted(table):
+            if SECRET_KEY.search(key):
+                r.fail(f"{prefix}{key}", f"'{key}' looks like a secret: never put API keys or passwords "
+                                         f"in stepstone.toml, they would be published with the site")
+        r.unknown({k: v for k, v in table.items() if not SECRET_KEY.search(k)},
+                  known_keys(provider), prefix, f"[forms.{name}] ({provider})")
+        for key in sorted(PROVIDERS.get(provider, {}).get("required", ())):
+            if key not in table:
+                r.fail(f"forms.{name}", f"[forms.{name}] needs '{key}': the address the {provider} "
+                                        f"form posts to, from your {provider} account's embed code")
+        options = []
+        for key in sorted(set(table) - {"provider", "action"}):
+            value = table[key]
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            if not isinstance(value, str):
+                r.fail(f"{prefix}{key}", f"'{key}' must be text in quotes or true/false")
+                continue
+            options.append((key, value))
+        action = table.get("action", "")
+        if not isinstance(action, str):
+            r.fail(f"{prefix}action", "'action' must be a web address in quotes")
+            action = ""
+        forms.append(FormConfig(name, provider, action, tuple(options), r.line(f"forms.{name}")))
+    return tuple(forms)
+
+
+def _funnel(r: _Reader, data: dict) -> Funnel:
+    tables = r.table_list(data, "steps")
+    if not tables:
+        return Funnel(RELATIONSHIP)
+    steps, seen = [], set()
+    for i, entry in enumerate(tables):
+        prefix = f"steps[{i}]."
+        r.unknown(entry, STEP_KEYS, prefix, "[[steps]]")
+        step_id = r.text(entry, "id", prefix)
+        if step_id and not STEP_ID.match(step_id):
+            r.fail(f"{prefix}id", f"step id '{step_id}' must be lowercase letters, digits, '-' or '_'")
+        if step_id in seen:
+            r.fail(f"{prefix}id", f"step '{step_id}' is listed twice")
+        seen.add(step_id)
+        steps.append(Step(step_id, r.text(entry, "name", prefix, step_id.capitalize()),
+                          r.flag(entry, "public", prefix, i < 2),
+                          r.text(entry, "description", prefix, "")))
+    return Funnel(tuple(steps))
+
+
+def config_location(key: str, text: str) -> Location:
+    """Where `key` is written in stepstone.toml (for problems found by later stages)."""
+    return Location(CONFIG_FILE, _Reader(text).line(key))

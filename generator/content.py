@@ -1,0 +1,428 @@
+"""content/**.md → `Page`s: front matter checked key by key, with the line of every key.
+
+Knows nothing of the funnel or HTML: a page's step is kept as written, and
+the funnel module decides whether it exists.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping
+
+import frontmatter
+import yaml
+
+from .errors import Location, Problem, did_you_mean, error, warning
+
+CONTENT_DIR = "content"
+SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
+KNOWN_KEYS = {"title", "step", "date", "summary", "tags", "draft", "slug", "weight", "layout", "next",
+              "offer", "form", "thank_you", "coupon", "event", "cross_sell", "cascade", "image",
+              "description"}
+NOT_CASCADED = {"title", "slug", "cascade", "offer", "coupon", "event", "next", "thank_you"}
+OFFER_KEYS = {"headline", "text", "button", "url"}
+COUPON_KEYS = {"code", "price", "expires", "terms", "redeem_url"}
+EVENT_KEYS = {"start", "end", "location"}
+
+
+@dataclass(frozen=True)
+class Offer:
+    headline: str
+    text: str = ""
+    button: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Coupon:
+    code: str
+    price: str = ""
+    expires: dt.date | None = None
+    terms: str = ""
+    redeem_url: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    start: dt.datetime
+    end: dt.datetime | None = None
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One Markdown file, its front matter checked and cascaded, body untouched."""
+
+    name: str                 # path under content/ without .md: "insider/welcome", "guides/_index", "index"
+    source: str               # path relative to the site folder: "content/insider/welcome.md"
+    url: str                  # site URL without the base path: "/insider/welcome/"
+    title: str
+    step: str
+    body: str
+    body_start: int           # file line of body line 0
+    date: dt.date | None = None
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    draft: bool = False
+    weight: int = 0
+    layout: str = ""
+    next: str = ""
+    offer: Offer | None = None
+    form: str = ""
+    thank_you: str = ""
+    coupon: Coupon | None = None
+    event: Event | None = None
+    cross_sell: tuple[str, ...] = ()
+    image: str = ""
+    params: tuple[tuple[str, Any], ...] = ()  # the owner's own keys, for custom templates
+    origins: tuple[tuple[str, Location], ...] = ()  # key -> where it was written (own or cascade)
+
+    @property
+    def is_home(self) -> bool:
+        return self.name == "index" or self.name == "_index"
+
+    @property
+    def is_listing(self) -> bool:
+        return self.name.endswith("_index") and not self.is_home
+
+    @property
+    def section(self) -> str:
+        """The folder the page lists (listings) or sits in (other pages): "" at the top."""
+        parent = str(PurePosixPath(self.name).parent)
+        return "" if parent == "." else parent
+
+    @property
+    def is_door(self) -> bool:
+        return self.offer is not None
+
+    @property
+    def has_own_offer(self) -> bool:
+        return bool(self.form or self.coupon or (self.offer and self.offer.url))
+
+    @property
+    def coupon_expires(self) -> dt.date | None:
+        return self.coupon.expires if self.coupon else None
+
+    def where(self, key: str) -> Location:
+        return dict(self.origins).get(key, Location(self.source, 1))
+
+
+@dataclass(frozen=True)
+class Content:
+    """Every page that will be built, every problem found, and what exists but is not built."""
+
+    pages: tuple[Page, ...]
+    problems: tuple[Problem, ...]
+    skipped: Mapping[str, str] = field(default_factory=dict)  # name -> why (draft, future, broken)
+    files: tuple[str, ...] = ()  # non-Markdown files under content/, relative to it
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    name: str
+    source: str
+    data: dict
+    lines: dict[str, int]
+    body: str
+    body_start: int
+
+
+# --- reading one file ----------------------------------------------------------
+
+def _friendly_yaml_error(exc: yaml.YAMLError) -> str:
+    text = str(getattr(exc, "problem", "") or exc)
+    if "mapping values are not allowed" in text:
+        return "a value contains a colon ':': put quotes around it, like title: \"Stains: a guide\""
+    if "found character '\\t'" in text or "tab" in text:
+        return "the front matter is indented with a tab: use spaces instead"
+    if "could not find expected ':'" in text:
+        return "a line of the front matter is not 'key: value': check for a missing colon"
+    if "found undefined alias" in text or "found unhashable key" in text:
+        return f"the front matter is not valid YAML ({text})"
+    return f"the front matter is not valid YAML ({text}): check quotes and indentation"
+
+
+def read_file(path: Path, name: str, source: str) -> _Parsed | Problem:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return error(source, line, "the file is not UTF-8 text: save it as UTF-8 "
+                                   "(in most editors: Save As, then choose the encoding 'UTF-8')")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        return error(source, text[: text.index("\x00")].count("\n") + 1,
+                     "the file holds binary data, not text: is it really a Markdown file?")
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        return _Parsed(name, source, {}, {}, text, 1)
+    try:
+        fm, body = handler.split(text)
+    except ValueError:
+        return error(source, 1, "the front matter starts with '---' but never ends: "
+                                "add a line with just '---' after the last key")
+    closing = fm.count("\n") + 1
+    loader = yaml.SafeLoader(fm)  # node marks give each key's line
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return error(source, (mark.line + 1) if mark else 1, _friendly_yaml_error(exc))
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2026-13-45
+        return error(source, 1, f"a value in the front matter cannot be read: {exc}")
+    finally:
+        loader.dispose()
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return error(source, 2, "the front matter must be 'key: value' lines, like title: My page")
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            lines.setdefault(str(key_node.value), key_node.start_mark.line + 1)
+    return _Parsed(name, source, {str(k): v for k, v in data.items()}, lines, body, closing)
+
+
+# --- checking values -------------------------------------------------------------
+
+class _Checker:
+    def __init__(self, parsed: _Parsed, origins: dict[str, Location]):
+        self.p = parsed
+        self.origins = origins
+        self.problems: list[Problem] = []
+
+    def at(self, key: str) -> Location:
+        return self.origins.get(key, Location(self.p.source, 1))
+
+    def fail(self, key: str, message: str) -> None:
+        loc = self.at(key)
+        self.problems.append(error(loc.path, loc.line, message))
+
+    def text(self, data: dict, key: str, label: str | None = None) -> str:
+        value = data.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, (int, float, dt.date)) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            self.fail(key, f"'{label or key}' must be text, not a list or a block")
+            return ""
+        return value
+
+    def date(self, value: Any, key: str) -> dt.date | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            self.fail(key, f"'{value}' is not a date: write it as YYYY-MM-DD, like 2026-11-02")
+            return None
+
+    def datetime(self, value: Any, key: str) -> dt.datetime | None:
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day)
+        try:
+            return dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(key, f"'{value}' is not a date and time: write it like 2026-12-05T18:00:00-05:00")
+            return None
+
+    def names(self, value: Any, key: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",")] if "," in value else [value]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            self.fail(key, f"'{key}' must be a list, like {key}: [one, two]")
+            return ()
+        return tuple(str(v).strip() for v in value if str(v).strip())
+
+    def block(self, data: dict, key: str, known: set[str]) -> dict | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.fail(key, f"'{key}' must be a block of indented 'key: value' lines")
+            return None
+        for sub in sorted(set(value) - known):
+            self.fail(key, f"unknown key '{sub}' in {key}:{did_you_mean(str(sub), known)}")
+        return value
+
+
+def _name_and_url(rel: PurePosixPath, slug: str) -> tuple[str, str]:
+    name = str(rel.with_suffix(""))
+    parts = list(rel.with_suffix("").parts)
+    if parts in (["index"], ["_index"]):
+        return name, "/"
+    if parts[-1] == "_index":
+        return name, "/" + "/".join(parts[:-1]) + "/"
+    if slug:
+        parts[-1] = slug
+    return name, "/" + "/".join(parts) + "/"
+
+
+def check_page(parsed: _Parsed, cascade: Mapping[str, tuple[Any, Location]]
+               ) -> tuple[Page | None, list[Problem]]:
+    """Front matter → Page, with cascaded keys filled in and every problem collected."""
+    own = parsed.data
+    origins = {k: Location(parsed.source, line) for k, line in parsed.lines.items()}
+    data = dict(own)
+    for key, (value, loc) in cascade.items():
+        if key not in own:
+            data[key] = value
+            origins[key] = loc
+    c = _Checker(parsed, origins)
+    for key in sorted(set(own) - KNOWN_KEYS):
+        hint = did_you_mean(key, KNOWN_KEYS)
+        if hint:
+            c.problems.append(warning(parsed.source, parsed.lines.get(key, 1),
+                                      f"unknown key '{key}'{hint}"))
+    title = c.text(data, "title").strip()
+    if not title:
+        c.fail("title", "every page needs a title: add a line like 'title: My page' to the front matter"
+               if "title" not in data else "the title is empty")
+    step = c.text(data, "step").strip()
+    if not step:
+        c.problems.append(error(parsed.source, 1 if "step" not in data else origins["step"].line,
+                                "every page needs a step of the funnel: add a line like 'step: free' "
+                                "(or set 'cascade: {step: free}' in the section's _index.md)"))
+    slug = c.text(data, "slug").strip()
+    if slug and not SLUG.match(slug):
+        c.fail("slug", f"slug '{slug}' may contain only letters, digits, '-' and '_' (no spaces or slashes)")
+        slug = ""
+    weight = data.get("weight", 0)
+    if not isinstance(weight, int) or isinstance(weight, bool):
+        c.fail("weight", f"weight must be a whole number, like weight: 10")
+        weight = 0
+    draft = data.get("draft", False)
+    if not isinstance(draft, bool):
+        c.fail("draft", "draft must be true or false")
+        draft = False
+    offer = coupon = event = None
+    if (o := c.block(data, "offer", OFFER_KEYS)) is not None:
+        offer = Offer(headline=str(o.get("headline") or title), text=str(o.get("text") or ""),
+                      button=str(o.get("button") or "Yes, please"), url=str(o.get("url") or ""))
+    if (k := c.block(data, "coupon", COUPON_KEYS)) is not None:
+        if not k.get("code"):
+            c.fail("coupon", "a coupon needs a code: add 'code: YOURCODE' under coupon:")
+        coupon = Coupon(code=str(k.get("code") or ""), price=str(k.get("price") or ""),
+                        expires=c.date(k.get("expires"), "coupon"), terms=str(k.get("terms") or ""),
+                        redeem_url=str(k.get("redeem_url") or ""))
+    if (e := c.block(data, "event", EVENT_KEYS)) is not None:
+        start = c.datetime(e.get("start"), "event") if e.get("start") else None
+        if e.get("start") is None:
+            c.fail("event", "an event needs a start, like start: 2026-12-05T18:00:00-05:00")
+        if start:
+            event = Event(start, c.datetime(e["end"], "event") if e.get("end") else None,
+                          str(e.get("location") or ""))
+    if "cascade" in own and not parsed.name.endswith("_index"):
+        c.problems.append(warning(parsed.source, parsed.lines.get("cascade", 1),
+                                  "cascade: works only in a section's _index.md; it is ignored here"))
+    if "date" in data and isinstance(data["date"], str) and not data["date"].strip():
+        data.pop("date")
+    name, url = _name_and_url(PurePosixPath(parsed.name + ".md"), slug)
+    page = Page(
+        name=name, source=parsed.source, url=url, title=title, step=step, body=parsed.body,
+        body_start=parsed.body_start, date=c.date(data.get("date"), "date"),
+        summary=c.text(data, "summary") or c.text(data, "description"),
+        tags=tuple(sorted(set(c.names(data.get("tags"), "tags")))), draft=draft, weight=weight,
+        layout=c.text(data, "layout").strip(), next=_ref(c.text(data, "next")), offer=offer,
+        form=c.text(data, "form").strip(), thank_you=_ref(c.text(data, "thank_you")), coupon=coupon,
+        event=event, cross_sell=tuple(_ref(n) for n in c.names(data.get("cross_sell"), "cross_sell")),
+        image=c.text(data, "image").strip(),
+        params=tuple(sorted((k, v) for k, v in own.items() if k not in KNOWN_KEYS)),
+        origins=tuple(sorted(origins.items())),
+    )
+    if c.problems and any(p.severity == "error" for p in c.problems):
+        return None, c.problems
+    return page, c.problems
+
+
+def _ref(ref: str) -> str:
+    """A page reference as written ('/trial/coupon.md', 'guides/') → a page name."""
+    ref = ref.strip().strip("/")
+    return ref[:-3] if ref.endswith(".md") else ref
+
+
+def _cascades(parsed: Iterable[_Parsed]) -> dict[str, dict[str, tuple[Any, Location]]]:
+    """Section folder → its _index.md's cascade keys with where each was written."""
+    found = {}
+    for p in parsed:
+        if p.name.endswith("_index") and isinstance(p.data.get("cascade"), dict):
+            section = str(PurePosixPath(p.name).parent)
+            loc = Location(p.source, p.lines.get("cascade", 1))
+            found["" if section == "." else section] = {
+                str(k): (v, loc) for k, v in p.data["cascade"].items() if str(k) not in NOT_CASCADED}
+    return found
+
+
+def _cascade_for(name: str, cascades: Mapping[str, dict]) -> dict[str, tuple[Any, Location]]:
+    merged: dict[str, tuple[Any, Location]] = {}
+    folder = PurePosixPath(name).parent
+    chain = [folder, *folder.parents]
+    for f in reversed(chain):  # outermost first, nearest section wins
+        merged.update(cascades.get("" if str(f) == "." else str(f), {}))
+    return merged
+
+
+def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool = False) -> Content:
+    """Read every page under content/; drafts and future pages only when asked for."""
+    root = site / CONTENT_DIR
+    problems: list[Problem] = []
+    parsed: list[_Parsed] = []
+    skipped: dict[str, str] = {}
+    files = []
+    for path in sorted(root.rglob("*")) if root.is_dir() else []:
+        rel = path.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in PurePosixPath(rel).parts) or not path.is_file():
+            continue
+        if path.suffix.lower() != ".md":
+            files.append(rel)
+            continue
+        result = read_file(path, rel[:-3], f"{CONTENT_DIR}/{rel}")
+        if isinstance(result, Problem):
+            problems.append(result)
+            skipped[rel[:-3]] = "broken"
+        else:
+            parsed.append(result)
+    cascades = _cascades(parsed)
+    pages: list[Page] = []
+    for p in parsed:
+        page, found = check_page(p, _cascade_for(p.name, cascades))
+        problems += found
+        if page is None:
+            skipped[p.name] = "broken"
+        elif page.draft and not drafts:
+            skipped[page.name] = "a draft (build with --drafts to include it)"
+        elif page.date and page.date > today and not future:
+            skipped[page.name] = f"dated {page.date.isoformat()}, in the future (build with --future)"
+        else:
+            pages.append(page)
+    problems += _duplicate_urls(pages)
+    return Content(tuple(pages), tuple(problems), skipped, tuple(files))
+
+
+def _duplicate_urls(pages: Iterable[Page]) -> list[Problem]:
+    by_url: dict[str, list[Page]] = {}
+    for p in pages:
+        by_url.setdefault(p.url, []).append(p)
+    found = []
+    for url, same in sorted(by_url.items()):
+        if len(same) > 1:
+            first, *others = sorted(same, key=lambda p: p.source)
+            for other in others:
+                found.append(error(other.source, other.where("slug").line if other.where("slug").path ==
+                                   other.source else 1,
+                                   f"this page and {first.source} would both be written to {url}: "
+                                   f"rename one, or give one a different slug"))
+    return found

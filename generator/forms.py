@@ -1,0 +1,118 @@
+"""Signup form conventions of each email provider, as plain data (no I/O).
+
+A form is rendered from a `FormSpec`: where it posts, the name of the email
+field, hidden fields, a honeypot, and how it sends the visitor to the
+thank-you page. Each provider documents these for its own plain-HTML embed;
+no vendor script is ever used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class FormConfig:
+    """One `[forms.NAME]` table of stepstone.toml."""
+
+    name: str
+    provider: str
+    action: str = ""
+    options: tuple[tuple[str, str], ...] = ()  # provider-specific keys, sorted
+    line: int = 0
+
+    def option(self, key: str, default: str = "") -> str:
+        return dict(self.options).get(key, default)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """Everything a template needs to write one provider's form."""
+
+    action: str
+    email_field: str
+    first_name_field: str = ""   # empty: no name asked
+    hidden: tuple[Field, ...] = ()
+    honeypot: str = ""           # name of a field that humans never fill
+    consent_field: str = ""
+    consent_text: str = ""
+    attributes: tuple[Field, ...] = ()  # extra attributes on <form>
+
+
+# Keys every provider accepts, and the keys each one requires or allows.
+COMMON_KEYS = {"provider", "action", "first_name", "consent", "button"}
+PROVIDERS: dict[str, dict[str, set[str]]] = {
+    # Mailchimp embedded form: POST .../subscribe/post?u=…&id=…, EMAIL, FNAME, honeypot b_<u>_<id>.
+    "mailchimp": {"required": {"action"}, "optional": set()},
+    # Kit (ConvertKit) HTML form: POST app.kit.com/forms/<id>/subscriptions, email_address, fields[first_name].
+    "kit": {"required": {"action"}, "optional": set()},
+    # Buttondown embed: POST .../api/emails/embed-subscribe/<user>, email, hidden embed=1, optional tag.
+    "buttondown": {"required": {"action"}, "optional": {"tag"}},
+    # Formspree: POST formspree.io/f/<id>, email, _gotcha honeypot, _next redirect.
+    "formspree": {"required": {"action"}, "optional": set()},
+    # Netlify Forms: data-netlify, name + hidden form-name, netlify-honeypot, action = thank-you path.
+    "netlify": {"required": set(), "optional": set()},
+    # Brevo (Sendinblue) form: POST sibforms.com/serve/…, EMAIL, email_address_check honeypot, OPT_IN.
+    "brevo": {"required": {"action"}, "optional": set()},
+    # Any endpoint that takes a plain POST.
+    "generic": {
+        "required": {"action"},
+        "optional": {"email_field", "first_name_field", "honeypot_field", "redirect_field"},
+    },
+}
+
+
+def known_keys(provider: str) -> set[str]:
+    spec = PROVIDERS.get(provider, {"required": set(), "optional": set()})
+    return COMMON_KEYS | spec["required"] | spec["optional"]
+
+
+def form_spec(form: FormConfig, thank_you_url: str, thank_you_path: str) -> FormSpec:
+    """The fields of `form` for its provider; `thank_you_url` is absolute, `_path` site-relative."""
+    consent = form.option("consent")
+    wants_name = form.option("first_name") == "true"
+    p = form.provider
+    if p == "mailchimp":
+        query = parse_qs(urlsplit(form.action).query)
+        u, list_id = query.get("u", [""])[0], query.get("id", [""])[0]
+        return FormSpec(form.action, "EMAIL", "FNAME" if wants_name else "",
+                        honeypot=f"b_{u}_{list_id}", consent_text=consent,
+                        consent_field="consent" if consent else "")
+    if p == "kit":
+        return FormSpec(form.action, "email_address", "fields[first_name]" if wants_name else "",
+                        consent_text=consent, consent_field="consent" if consent else "")
+    if p == "buttondown":
+        hidden = [Field("embed", "1")]
+        if form.option("tag"):
+            hidden.append(Field("tag", form.option("tag")))
+        return FormSpec(form.action, "email", "metadata__first_name" if wants_name else "",
+                        hidden=tuple(hidden), consent_text=consent,
+                        consent_field="consent" if consent else "")
+    if p == "formspree":
+        hidden = (Field("_next", thank_you_url),) if thank_you_url else ()
+        return FormSpec(form.action, "email", "first_name" if wants_name else "", hidden=hidden,
+                        honeypot="_gotcha", consent_text=consent,
+                        consent_field="consent" if consent else "")
+    if p == "netlify":
+        return FormSpec(thank_you_path or form.action, "email", "first_name" if wants_name else "",
+                        hidden=(Field("form-name", form.name),), honeypot="bot-field",
+                        consent_text=consent, consent_field="consent" if consent else "",
+                        attributes=(Field("name", form.name), Field("data-netlify", "true"),
+                                    Field("netlify-honeypot", "bot-field")))
+    if p == "brevo":
+        return FormSpec(form.action, "EMAIL", "FIRSTNAME" if wants_name else "",
+                        hidden=(Field("locale", "en"),), honeypot="email_address_check",
+                        consent_text=consent, consent_field="OPT_IN" if consent else "")
+    # generic
+    redirect = form.option("redirect_field")
+    hidden = (Field(redirect, thank_you_url),) if redirect and thank_you_url else ()
+    return FormSpec(form.action, form.option("email_field", "email"),
+                    form.option("first_name_field", "first_name") if wants_name else "",
+                    hidden=hidden, honeypot=form.option("honeypot_field", "website"),
+                    consent_text=consent, consent_field="consent" if consent else "")

@@ -1,0 +1,121 @@
+"""Markdown body → HTML, with links to .md files turned into page URLs.
+
+Owners link pages the way GitHub does (`[x](../guides/stains.md#tools)`), so
+the same files read well in an editor and in the built site. Every internal
+link is also recorded with its line, for the funnel's transgression check.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from .errors import Problem, did_you_mean, error
+from .funnel import Link
+
+
+@dataclass(frozen=True)
+class LinkTargets:
+    """What a link in a body may point to."""
+
+    base_path: str                 # "/" or "/couch/"
+    urls: Mapping[str, str]        # page name -> URL without base path
+    by_url: Mapping[str, str]      # URL without base path -> page name
+    skipped: Mapping[str, str]     # page name -> why it is not built
+    files: frozenset[str]          # other files under content/, relative to it
+
+
+@dataclass(frozen=True)
+class Markup:
+    html: str
+    links: tuple[Link, ...]
+    first_paragraph: str
+    has_tasks: bool
+
+
+def make_markdown() -> MarkdownIt:
+    """One configured parser: CommonMark plus tables, strikethrough, task lists, footnotes, anchors."""
+    md = MarkdownIt("commonmark", {"html": True})
+    md.enable(["table", "strikethrough"])
+    md.use(tasklists_plugin, enabled=True)
+    md.use(footnote_plugin)
+    md.use(anchors_plugin, min_level=2, max_level=4)
+    return md
+
+
+def _is_external(href: str) -> bool:
+    parts = urlsplit(href)
+    return bool(parts.scheme) or href.startswith("//")
+
+
+def resolve_href(href: str, page_name: str, targets: LinkTargets) -> tuple[str, str, str]:
+    """(new href, target page name or "", error message or "") for one link in page `page_name`."""
+    if not href or href.startswith("#") or _is_external(href):
+        return href, "", ""
+    parts = urlsplit(href)
+    path = unquote(parts.path)
+    tail = (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    folder = posixpath.dirname(page_name)
+    joined = path[1:] if path.startswith("/") else posixpath.join(folder, path)
+    normal = posixpath.normpath(joined) if joined else ""
+    if path.lower().endswith(".md"):
+        name = normal[:-3]
+        if normal.startswith("../") or name not in targets.urls:
+            if name in targets.skipped:
+                return href, "", f"links to '{path}', which is {targets.skipped[name]}"
+            hint = did_you_mean(name, targets.urls)
+            return href, "", f"links to '{path}', but there is no such page{hint}"
+        return targets.base_path + targets.urls[name][1:] + tail, name, ""
+    if path.startswith("/"):
+        page = targets.by_url.get(path if path.endswith("/") or "." in path.rsplit("/", 1)[-1]
+                                  else path + "/", "")
+        return targets.base_path + href[1:], page, ""
+    if normal in targets.files:
+        return targets.base_path + normal + tail, "", ""
+    return href, "", ""
+
+
+def render_body(md: MarkdownIt, body: str, page_name: str, source: str, body_start: int,
+                targets: LinkTargets) -> tuple[Markup, list[Problem]]:
+    env: dict = {}
+    tokens = md.parse(body, env)
+    links: list[Link] = []
+    problems: list[Problem] = []
+    first_paragraph, has_tasks = "", False
+    for i, block in enumerate(tokens):
+        if "task-list-item" in str(block.attrGet("class") or ""):
+            has_tasks = True
+        if block.type != "inline" or not block.children:
+            continue
+        if not first_paragraph and i > 0 and tokens[i - 1].type == "paragraph_open":
+            first_paragraph = " ".join(c.content for c in block.children
+                                       if c.type in ("text", "code_inline")).strip()
+        line = body_start + (block.map[0] if block.map else 0)
+        for child in block.children:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+                continue
+            attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
+            if attr is None:
+                continue
+            _rewrite(child, attr, page_name, source, line, targets, links, problems)
+    html = md.renderer.render(tokens, md.options, env)
+    return Markup(html, tuple(links), first_paragraph.strip(), has_tasks), problems
+
+
+def _rewrite(token: Token, attr: str, page_name: str, source: str, line: int, targets: LinkTargets,
+             links: list[Link], problems: list[Problem]) -> None:
+    href = str(token.attrGet(attr) or "")
+    new, target, message = resolve_href(href, page_name, targets)
+    if message:
+        problems.append(error(source, line, message))
+    token.attrSet(attr, new)
+    if target:
+        links.append(Link(page_name, target, line))

@@ -1,0 +1,289 @@
+"""Pages → HTML through Jinja2 templates: the site's theme first, then the built-in default."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cached_property
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping
+
+import jinja2
+from markupsafe import Markup as SafeHTML
+
+from .config import SiteConfig
+from .content import Page
+from .errors import Problem, SiteError, did_you_mean, error
+from .forms import FormSpec, form_spec
+from .funnel import Plan
+from .markup import Markup
+from .write import OutputFile
+
+BUILTIN_THEMES = Path(__file__).parent / "themes"
+DEFAULT_THEME = "default"
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Where templates and static files come from, most specific first."""
+
+    name: str
+    folders: tuple[Path, ...]       # theme roots, site's first
+    labels: tuple[str, ...]         # the same, as the owner would name them
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        return [f / "templates" for f in self.folders if (f / "templates").is_dir()]
+
+    @property
+    def static_dirs(self) -> list[Path]:
+        """Static folders, built-in first, so the site's theme overwrites its files."""
+        return [f / "static" for f in reversed(self.folders) if (f / "static").is_dir()]
+
+
+def find_theme(site: Path, name: str) -> Theme:
+    folders, labels = [], []
+    own = site / "themes" / name
+    if own.is_dir():
+        folders.append(own)
+        labels.append(f"themes/{name}/templates/")
+    elif (BUILTIN_THEMES / name).is_dir() and name != DEFAULT_THEME:
+        folders.append(BUILTIN_THEMES / name)
+        labels.append(f"the built-in '{name}' theme")
+    elif name != DEFAULT_THEME:
+        have = sorted(p.name for p in (site / "themes").iterdir()) if (site / "themes").is_dir() else []
+        raise SiteError([error("stepstone.toml", 0,
+                               f"theme '{name}' not found: looked in themes/{name}/ and the built-in "
+                               f"themes{did_you_mean(name, have + [DEFAULT_THEME])}")])
+    folders.append(BUILTIN_THEMES / DEFAULT_THEME)
+    labels.append("the built-in default theme")
+    return Theme(name, tuple(folders), tuple(labels))
+
+
+def long_date(value: dt.date | None) -> str:
+    """'2 November 2026': unambiguous for readers everywhere."""
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def make_environment(theme: Theme, base_path: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["long_date"] = long_date
+    env.filters["url"] = lambda target: base_path + str(getattr(target, "url", target)).lstrip("/")
+    return env
+
+
+def template_for(env: jinja2.Environment, theme: Theme, wanted: str,
+                 source: str, line: int) -> tuple[jinja2.Template | None, Problem | None]:
+    """The named template, or a problem that lists every folder searched."""
+    try:
+        return env.get_template(wanted), None
+    except jinja2.TemplateNotFound:
+        have = {n[:-5] for n in env.list_templates(extensions=["html"])}
+        looked = " and ".join(theme.labels)
+        hint = did_you_mean(wanted[:-5], have)
+        return None, error(source, line, f"layout '{wanted[:-5]}' has no template: looked for "
+                                         f"{wanted} in {looked}{hint}")
+    except jinja2.TemplateSyntaxError as exc:
+        return None, template_problem(exc, theme)
+
+
+def template_problem(exc: Exception, theme: Theme) -> Problem:
+    """A template mistake, reported at the template's own file and line."""
+    filename = getattr(exc, "filename", None) or ""
+    line = getattr(exc, "lineno", 0) or 0
+    where = filename
+    for folder in theme.folders:
+        try:
+            where = str(Path(filename).relative_to(folder.parent.parent if folder.parent.name == "themes"
+                                                   else folder))
+            break
+        except ValueError:
+            continue
+    message = getattr(exc, "message", None) or str(exc)
+    return error(where or "theme", line, f"template error: {message}")
+
+
+
+
+# --- the site as templates see it ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the build knows once the funnel has decided: the input of rendering."""
+
+    config: SiteConfig
+    pages: tuple[Page, ...]
+    bodies: Mapping[str, Markup]
+    plan: Plan
+    today: dt.date
+
+    def page(self, name: str) -> Page:
+        return self.by_name[name]
+
+    @cached_property
+    def by_name(self) -> dict[str, Page]:
+        return {p.name: p for p in self.pages}
+
+    def is_public(self, page: Page) -> bool:
+        return self.config.funnel.is_public(page.step)
+
+    @property
+    def public_pages(self) -> list[Page]:
+        return [p for p in self.pages if self.is_public(p)]
+
+
+@dataclass(frozen=True)
+class Cta:
+    """The primary call to action of a page: a link to a door, or the door's own offer."""
+
+    kind: str           # "link" (to a door), "form", "coupon" or "button" (to offer.url)
+    step: str           # the step of the door offered
+    door: Page
+    href: str
+    form: FormSpec | None = None
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    title: str
+    href: str
+    active: bool
+
+
+def tag_slug(tag: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]+", "-", tag.lower()).strip("-")
+    return slug or "tag"
+
+
+def output_path(url: str) -> str:
+    return url.strip("/") + "/index.html" if url.strip("/") else "index.html"
+
+
+def listing_order(pages: Iterable[Page]) -> list[Page]:
+    """Newest first, then by weight and title: what readers of a blog expect."""
+    return sorted(pages, key=lambda p: (-(p.date.toordinal() if p.date else 0), p.weight,
+                                        p.title.lower(), p.name))
+
+
+def _cta(site: Site, page: Page) -> Cta | None:
+    door_name = site.plan.cta.get(page.name)
+    if not door_name:
+        return None
+    door = site.page(door_name)
+    base = site.config.base_path
+    if door_name != page.name:
+        return Cta("link", door.step, door, base + door.url.lstrip("/"))
+    if door.form:
+        form = site.config.form(door.form)
+        thanks = site.page(door.thank_you).url if door.thank_you in site.by_name else ""
+        spec = form_spec(form, site.config.base_url + thanks.lstrip("/") if thanks else "",
+                         base + thanks.lstrip("/") if thanks else "") if form else None
+        return Cta("form", door.step, door, spec.action if spec else "", spec)
+    if door.coupon:
+        return Cta("coupon", door.step, door, door.coupon.redeem_url)
+    return Cta("button", door.step, door, door.offer.url if door.offer else "")
+
+
+def _children(site: Site, listing: Page) -> list[Page]:
+    """Public pages directly in a listing's folder, and the listings of its subfolders."""
+    section = listing.section if not listing.is_home else ""
+    found = []
+    for p in site.public_pages:
+        if p is listing or p.is_home:
+            continue
+        folder = str(PurePosixPath(p.name).parent.parent if p.is_listing else PurePosixPath(p.name).parent)
+        if (folder if folder != "." else "") == section:
+            found.append(p)
+    return listing_order(found)
+
+
+def _menu(site: Site, current_url: str) -> list[MenuLink]:
+    base = site.config.base_path
+    links = []
+    for item in site.config.menu:
+        href = base + item.url.lstrip("/") if item.url.startswith("/") else item.url
+        active = item.url.startswith("/") and item.url != "/" and current_url.startswith(item.url) \
+            or item.url == "/" and current_url == "/"
+        links.append(MenuLink(item.title, href, active))
+    return links
+
+
+def _common(site: Site, current_url: str, public: bool) -> dict[str, Any]:
+    return {
+        "site": site.config,
+        "base_path": site.config.base_path,
+        "menu": _menu(site, current_url),
+        "canonical": site.config.base_url + current_url.lstrip("/") if public else "",
+        "noindex": not public,
+        "funnel": site.config.funnel,
+        "year": site.today.year,
+    }
+
+
+def page_context(site: Site, page: Page) -> dict[str, Any]:
+    body = site.bodies[page.name]
+    public = site.is_public(page)
+    return {
+        **_common(site, page.url, public),
+        "page": page,
+        "step": site.config.funnel.step(page.step),
+        "content": SafeHTML(body.html),
+        "summary": page.summary or body.first_paragraph,
+        "has_tasks": body.has_tasks,
+        "cta": _cta(site, page),
+        "related": [site.page(n) for n in site.plan.related.get(page.name, ())],
+        "cross_sell": [site.page(n) for n in page.cross_sell if n in site.by_name],
+        "children": _children(site, page) if page.is_listing else [],
+        "recent": listing_order(p for p in site.public_pages if p.date and not p.is_listing)[:3]
+        if page.is_home else [],
+        "tag_slug": tag_slug,
+    }
+
+
+def choose_template(page: Page) -> str:
+    if page.layout:
+        return f"{page.layout}.html"
+    return "home.html" if page.is_home else "section.html" if page.is_listing else "page.html"
+
+
+def render_site(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:
+    """Every HTML page of the site: content pages, tag pages and the 404 page."""
+    files: list[OutputFile] = []
+    problems: list[Problem] = []
+
+    def emit(path: str, template_name: str, context: dict, source: str, line: int) -> None:
+        template, problem = template_for(env, theme, template_name, source, line)
+        if problem:
+            problems.append(problem)
+            return
+        try:
+            files.append(OutputFile(path, template.render(context).encode("utf-8"), source))
+        except jinja2.TemplateError as exc:
+            problems.append(template_problem(exc, theme))
+
+    for page in site.pages:
+        emit(output_path(page.url), choose_template(page), page_context(site, page),
+             page.source, page.where("layout").line if page.layout else 1)
+    tags: dict[str, list[Page]] = {}
+    for p in site.public_pages:
+        for t in p.tags:
+            tags.setdefault(t, []).append(p)
+    tag_list = [(t, tag_slug(t), len(ps)) for t, ps in sorted(tags.items(), key=lambda kv: kv[0].lower())]
+    if tags:
+        emit("tags/index.html", "tags.html", {**_common(site, "/tags/", True), "tags": tag_list,
+                                              "title": "Tags", "tag_slug": tag_slug}, "theme", 0)
+    for tag, pages in sorted(tags.items()):
+        url = f"/tags/{tag_slug(tag)}/"
+        emit(output_path(url), "tag.html", {**_common(site, url, True), "tag": tag,
+                                            "title": f"Tagged “{tag}”", "pages": listing_order(pages),
+                                            "tag_slug": tag_slug}, "theme", 0)
+    emit("404.html", "404.html", {**_common(site, "/404.html", False), "title": "Page not found",
+                                  "recent": listing_order(p for p in site.public_pages
+                                                          if not p.is_home)[:5]}, "theme", 0)
+    return files, problems

@@ -1,0 +1,109 @@
+"""Put the built site on disk: staged beside output/, then swapped into place.
+
+A build that fails before the swap leaves the last good output/ exactly as it
+was. Every path is checked to stay inside the output folder, two sources for
+one file is an error, and an output folder that holds the owner's own files
+is refused rather than replaced.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Iterable
+
+from .errors import Problem, UsageError, error
+
+MARKER = ".stepstone-output"
+MARKER_TEXT = b"This folder is written by Stepstone and replaced whole on every build.\n"
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    path: str           # relative to the output folder, "/"-separated
+    data: bytes
+    source: str = ""    # what made it, for collision messages
+
+
+@dataclass(frozen=True)
+class CopiedFile:
+    path: str           # relative to the output folder
+    origin: Path        # absolute file to copy
+    source: str         # as the owner names it: "static/favicon.svg"
+
+
+def check_output_folder(site: Path, out: Path) -> None:
+    """Refuse an output folder that would overwrite or swallow the owner's sources."""
+    site, out = site.resolve(), out.resolve()
+    protected = [site, site / "content", site / "themes", site / "static"]
+    for folder in protected:
+        if out == folder or folder.is_relative_to(out) or out.is_relative_to(folder) and folder != site:
+            label = "the site folder" if folder == site else f"{folder.name}/"
+            raise UsageError(f"refusing to build into {out}: it is, contains or is inside {label}, "
+                             f"which holds your own files; choose another --out folder")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"refusing to build into {out}: it is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise UsageError(f"refusing to build into {out}: it is not empty and was not made by Stepstone; "
+                         f"choose an empty or new folder (Stepstone replaces its output folder whole)")
+
+
+def safe_relative(path: str) -> str | None:
+    """The path if it stays inside the output folder, else None."""
+    p = PurePosixPath(path)
+    if p.is_absolute() or ".." in p.parts or not p.parts or "\\" in path or ":" in p.parts[0]:
+        return None
+    return p.as_posix()
+
+
+def plan_files(generated: Iterable[OutputFile], copies: Iterable[CopiedFile]
+               ) -> tuple[dict[str, OutputFile | CopiedFile], list[Problem]]:
+    """One entry per output path; copies later in order override earlier (site over theme)."""
+    problems: list[Problem] = []
+    files: dict[str, OutputFile | CopiedFile] = {}
+    for c in copies:
+        files[c.path] = c
+    for f in generated:
+        path = safe_relative(f.path)
+        if path is None:
+            problems.append(error(f.source or "content", 0, f"would be written outside the output folder "
+                                                            f"({f.path}): rename it"))
+            continue
+        other = files.get(path)
+        if other is not None:
+            problems.append(error(f.source or other.source, 0,
+                                  f"this and {other.source} would both be written to output/{path}: "
+                                  f"rename or move one of them"))
+            continue
+        files[path] = f
+    return files, problems
+
+
+def write_site(out: Path, files: dict[str, OutputFile | CopiedFile]) -> None:
+    """Write everything into a staging folder beside `out`, then swap it into place."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.stepstone-new"
+    retired = out.parent / f".{out.name}.stepstone-old"
+    for leftover in (staging, retired):  # from a build that was killed; ours by name
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    staging.mkdir()
+    made: set[Path] = {staging}
+    for path in sorted(files):
+        target = staging / path
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        item = files[path]
+        if isinstance(item, OutputFile):
+            target.write_bytes(item.data)
+        else:
+            shutil.copyfile(item.origin, target)
+    (staging / MARKER).write_bytes(MARKER_TEXT)
+    if out.exists():
+        os.rename(out, retired)
+    os.rename(staging, out)
+    if retired.exists():
+        shutil.rmtree(retired)
