@@ -45,6 +45,10 @@ class FormSpec:
     attributes: tuple[Field, ...] = ()  # extra attributes on <form>
 
 
+# For providers without a honeypot of their own: a field no human fills in,
+# which the provider stores or ignores; a filled one marks a bot.
+PLAIN_HONEYPOT = "website"
+
 # Keys every provider accepts, and the keys each one requires or allows.
 COMMON_KEYS = {"provider", "action", "first_name", "consent", "button"}
 PROVIDERS: dict[str, dict[str, set[str]]] = {
@@ -86,13 +90,14 @@ def form_spec(form: FormConfig, thank_you_url: str, thank_you_path: str) -> Form
                         consent_field="consent" if consent else "")
     if p == "kit":
         return FormSpec(form.action, "email_address", "fields[first_name]" if wants_name else "",
-                        consent_text=consent, consent_field="consent" if consent else "")
+                        honeypot=PLAIN_HONEYPOT, consent_text=consent,
+                        consent_field="consent" if consent else "")
     if p == "buttondown":
         hidden = [Field("embed", "1")]
         if form.option("tag"):
             hidden.append(Field("tag", form.option("tag")))
         return FormSpec(form.action, "email", "metadata__first_name" if wants_name else "",
-                        hidden=tuple(hidden), consent_text=consent,
+                        hidden=tuple(hidden), honeypot=PLAIN_HONEYPOT, consent_text=consent,
                         consent_field="consent" if consent else "")
     if p == "formspree":
         hidden = (Field("_next", thank_you_url),) if thank_you_url else ()
@@ -114,5 +119,5 @@ def form_spec(form: FormConfig, thank_you_url: str, thank_you_path: str) -> Form
     hidden = (Field(redirect, thank_you_url),) if redirect and thank_you_url else ()
     return FormSpec(form.action, form.option("email_field", "email"),
                     form.option("first_name_field", "first_name") if wants_name else "",
-                    hidden=hidden, honeypot=form.option("honeypot_field", "website"),
+                    hidden=hidden, honeypot=form.option("honeypot_field", PLAIN_HONEYPOT),
                     consent_text=consent, consent_field="consent" if consent else "")

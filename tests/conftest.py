@@ -1,0 +1,66 @@
+"""Shared fixtures: throwaway sites written from strings into tmp_path."""
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from generator.build import BuildOptions, assemble, build
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 23)  # builds in tests are dated, so output never depends on the clock
+
+BASIC_CONFIG = """\
+title = "Test Site"
+base_url = "https://example.com/"
+
+[forms.signup]
+provider = "generic"
+action = "https://mail.example.com/subscribe"
+"""
+
+
+def write_site(root: Path, files: dict[str, str]) -> Path:
+    """Write {relative path: text} under root (dedented); a missing stepstone.toml gets BASIC_CONFIG."""
+    files = dict(files)
+    files.setdefault("stepstone.toml", BASIC_CONFIG)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def page(title: str, step: str, body: str = "Some text.", **front) -> str:
+    """A Markdown file with front matter; extra keys are written as YAML-ish 'key: value' lines."""
+    lines = [f"title: {title}", f"step: {step}"]
+    for key, value in front.items():
+        lines.append(f"{key}: {value}")
+    return "---\n" + "\n".join(lines) + "\n---\n" + textwrap.dedent(body).strip("\n") + "\n"
+
+
+@pytest.fixture
+def make_site(tmp_path):
+    """make_site({path: text}) -> site folder in tmp_path."""
+    def make(files: dict[str, str], name: str = "site") -> Path:
+        return write_site(tmp_path / name, files)
+    return make
+
+
+@pytest.fixture
+def build_site():
+    """build_site(site, **options) -> Assembled; builds into site/output with TODAY as the date."""
+    def run(site: Path, **options):
+        options.setdefault("today", TODAY)
+        return build(BuildOptions(site=site, **options))
+    return run
+
+
+@pytest.fixture
+def assemble_site():
+    def run(site: Path, **options):
+        options.setdefault("today", TODAY)
+        return assemble(BuildOptions(site=site, **options))
+    return run
