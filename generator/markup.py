@@ -44,7 +44,7 @@ def make_markdown() -> MarkdownIt:
     """One configured parser: CommonMark plus tables, strikethrough, task lists, footnotes, anchors."""
     md = MarkdownIt("commonmark", {"html": True})
     md.enable(["table", "strikethrough"])
-    md.use(tasklists_plugin, enabled=True)
+    md.use(tasklists_plugin, enabled=True, label=True)
     md.use(footnote_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4)
     return md
@@ -95,8 +95,9 @@ def render_body(md: MarkdownIt, body: str, page_name: str, source: str, body_sta
         if block.type != "inline" or not block.children:
             continue
         if not first_paragraph and i > 0 and tokens[i - 1].type == "paragraph_open":
-            first_paragraph = " ".join(c.content for c in block.children
-                                       if c.type in ("text", "code_inline")).strip()
+            first_paragraph = "".join(c.content if c.type in ("text", "code_inline") else
+                                      " " if c.type in ("softbreak", "hardbreak") else ""
+                                      for c in block.children).strip()
         line = body_start + (block.map[0] if block.map else 0)
         for child in block.children:
             if child.type in ("softbreak", "hardbreak"):

@@ -1,0 +1,83 @@
+"""The demo site in real headless Chromium: private, responsive, one visible next step."""
+import os
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import REPO, TODAY
+from generator.build import BuildOptions, build
+from sitecrawl import serve
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGES = ["", "guides/", "guides/stain-basics/", "insider/checklist/", "insider/welcome/",
+         "trial/first-couch-coupon/", "core/annual-plan/", "advocate/reviews/", "tags/", "404.html"]
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")]
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    out = tmp_path_factory.mktemp("www") / "couch"
+    build(BuildOptions(site=REPO, out=out, base_url="https://example.com/couch/", today=TODAY))
+    with serve(out.parent) as origin:
+        yield origin + "/couch/"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_request_leaves_the_origin(browser, site_url, path):
+    page = browser.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(site_url + path, wait_until="networkidle")
+    page.close()
+    origin = urlsplit(site_url).netloc
+    assert requests, "the page made no request at all"
+    assert [u for u in requests if urlsplit(u).netloc != origin] == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("path", PAGES)
+def test_fits_the_screen_without_sideways_scrolling(browser, site_url, path, width):
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(site_url + path)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.close()
+    assert overflow <= 0
+
+
+@pytest.mark.parametrize("path, step", [("", "free"), ("guides/stain-basics/", "insider"),
+                                        ("insider/welcome/", "trial"), ("insider/checklist/", "insider")])
+def test_the_next_step_is_visible_and_styled(browser, site_url, path, step):
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(site_url + path)
+    cta = page.locator('[data-stepstone="offer"]')
+    assert cta.count() == 1
+    assert cta.get_attribute("data-offer-step") == step
+    assert cta.is_visible()
+    button = cta.locator("a.button, button[type=submit]").first
+    colours = button.evaluate("b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).color]")
+    page.close()
+    assert colours[0] != colours[1] and colours[0] not in ("rgba(0, 0, 0, 0)", "transparent")
+
+
+def test_signup_form_has_a_hidden_honeypot_and_a_required_email(browser, site_url):
+    page = browser.new_page()
+    page.goto(site_url + "insider/checklist/")
+    form = page.locator('form[data-stepstone="signup"]')
+    assert form.get_attribute("method") == "post"
+    assert form.locator('input[type="email"][required]').is_visible()
+    trap = form.locator('input[name="website"]').bounding_box()
+    page.close()
+    assert trap is None or trap["x"] + trap["width"] <= 0  # off-screen: people never see it
