@@ -130,6 +130,10 @@ class Site:
     def by_name(self) -> dict[str, Page]:
         return {p.name: p for p in self.pages}
 
+    @cached_property
+    def by_url(self) -> dict[str, Page]:
+        return {p.url: p for p in self.pages}
+
     def is_public(self, page: Page) -> bool:
         return self.config.funnel.is_public(page.step)
 
@@ -207,6 +211,9 @@ def _menu(site: Site, current_url: str) -> list[MenuLink]:
     base = site.config.base_path
     links = []
     for item in site.config.menu:
+        target = site.by_url.get(item.url if item.url.endswith("/") else item.url + "/")
+        if target is not None and not site.is_public(target):
+            continue  # gated pages are reached by walking the funnel, never from a menu
         href = base + item.url.lstrip("/") if item.url.startswith("/") else item.url
         active = item.url.startswith("/") and item.url != "/" and current_url.startswith(item.url) \
             or item.url == "/" and current_url == "/"

@@ -49,7 +49,7 @@ def serve_site(site: Path, host: str, port: int) -> None:
 
     if not _port_free(host, port):
         raise UsageError(f"port {port} on {host} is already in use: pass another, e.g. --port {port + 1}")
-    options = BuildOptions(site=site, drafts=True)
+    options = BuildOptions(site=site)
     rebuild(options)
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # livereload drops reloads within 3 s of the last one
     logging.getLogger("livereload").setLevel(logging.WARNING)
