@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import traceback
 from functools import cached_property
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -95,16 +96,16 @@ def template_for(env: jinja2.Environment, theme: Theme, wanted: str,
 
 def template_problem(exc: Exception, theme: Theme) -> Problem:
     """A template mistake, reported at the template's own file and line."""
-    filename = getattr(exc, "filename", None) or ""
-    line = getattr(exc, "lineno", 0) or 0
+    filename, line = getattr(exc, "filename", None) or "", getattr(exc, "lineno", 0) or 0
+    if not filename:  # an error while rendering: the innermost template frame says where
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".html")]
+        if frames:
+            filename, line = frames[-1].filename, frames[-1].lineno or 0
     where = filename
     for folder in theme.folders:
-        try:
-            where = str(Path(filename).relative_to(folder.parent.parent if folder.parent.name == "themes"
-                                                   else folder))
+        if Path(filename).is_relative_to(folder):
+            where = f"themes/{folder.name}/{Path(filename).relative_to(folder).as_posix()}"
             break
-        except ValueError:
-            continue
     message = getattr(exc, "message", None) or str(exc)
     return error(where or "theme", line, f"template error: {message}")
 
@@ -271,7 +272,7 @@ def render_site(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list
             return
         try:
             files.append(OutputFile(path, template.render(context).encode("utf-8"), source))
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # anything a theme's template raises is the theme's mistake
             problems.append(template_problem(exc, theme))
 
     for page in site.pages:
