@@ -145,11 +145,13 @@ def format_map(result: Assembled) -> str:
 @site_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--drafts", is_flag=True, help="include pages with draft: true")
+@click.option("--future", is_flag=True, help="include pages dated in the future")
 @handles_errors
-def serve(site, host, port) -> None:
-    """Build, serve with live reload, and rebuild on every change."""
+def serve(site, host, port, drafts, future) -> None:
+    """Build a preview, serve it with live reload, and rebuild on every change."""
     from .serve import serve_site
-    serve_site(site, host, port)
+    serve_site(site, host, port, drafts=drafts, future=future)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ class FormSpec:
 PLAIN_HONEYPOT = "website"
 
 # Keys every provider accepts, and the keys each one requires or allows.
-COMMON_KEYS = {"provider", "action", "first_name", "consent", "button"}
+COMMON_KEYS = {"provider", "action", "first_name", "consent"}
 PROVIDERS: dict[str, dict[str, set[str]]] = {
     # Mailchimp embedded form: POST .../subscribe/post?u=…&id=…, EMAIL, FNAME, honeypot b_<u>_<id>.
     "mailchimp": {"required": {"action"}, "optional": set()},

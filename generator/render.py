@@ -185,14 +185,29 @@ def _cta(site: Site, page: Page) -> Cta | None:
     if door_name != page.name:
         return Cta("link", door.step, door, base + door.url.lstrip("/"))
     if door.form:
-        form = site.config.form(door.form)
-        thanks = site.page(door.thank_you).url if door.thank_you in site.by_name else ""
-        spec = form_spec(form, site.config.base_url + thanks.lstrip("/") if thanks else "",
-                         base + thanks.lstrip("/") if thanks else "") if form else None
+        spec = _form(site, door.form, door.thank_you)
         return Cta("form", door.step, door, spec.action if spec else "", spec)
     if door.coupon:
         return Cta("coupon", door.step, door, door.coupon.redeem_url)
     return Cta("button", door.step, door, door.offer.url if door.offer else "")
+
+
+def _form(site: Site, name: str, thank_you: str) -> FormSpec | None:
+    """The form `name` of stepstone.toml, sending the visitor to page `thank_you` where it can."""
+    form = site.config.form(name)
+    if form is None:
+        return None
+    thanks = site.by_name[thank_you].url.lstrip("/") if thank_you in site.by_name else ""
+    return form_spec(form, site.config.base_url + thanks if thanks else "",
+                     site.config.base_path + thanks if thanks else "")
+
+
+def _inline_form(site: Site, page: Page) -> FormSpec | None:
+    """A room's own `form:`: sends to its own thank_you, else to that of the door owning the form."""
+    if not page.form or page.is_door:
+        return None
+    owner = next((p for p in site.pages if p.is_door and p.form == page.form and p.thank_you), None)
+    return _form(site, page.form, page.thank_you or (owner.thank_you if owner else ""))
 
 
 def _children(site: Site, listing: Page) -> list[Page]:
@@ -245,6 +260,7 @@ def page_context(site: Site, page: Page) -> dict[str, Any]:
         "summary": page.summary or body.first_paragraph,
         "has_tasks": body.has_tasks,
         "cta": _cta(site, page),
+        "inline_form": _inline_form(site, page),
         "related": [site.page(n) for n in site.plan.related.get(page.name, ())],
         "cross_sell": [site.page(n) for n in page.cross_sell if n in site.by_name],
         "children": _children(site, page) if page.is_listing else [],

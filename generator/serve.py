@@ -1,4 +1,4 @@
-"""`stepstone serve`: build, serve output/ with live reload, rebuild on every change.
+"""`stepstone serve`: build a preview, serve it with live reload, rebuild on every change.
 
 A broken edit never stops the server: the problems are printed and the last
 good output stays served until the files are fixed.
@@ -16,6 +16,7 @@ from .build import BuildOptions, build
 from .errors import SiteError, UsageError
 
 WATCHED = ("content", "themes", "static", "stepstone.toml")
+PREVIEW_DIR = ".stepstone/preview"
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -43,13 +44,16 @@ def rebuild(options: BuildOptions) -> bool:
     return True
 
 
-def serve_site(site: Path, host: str, port: int) -> None:
+def serve_site(site: Path, host: str, port: int, drafts: bool = False, future: bool = False) -> None:
     from livereload import Server
     from livereload.handlers import LiveReloadHandler
 
     if not _port_free(host, port):
         raise UsageError(f"port {port} on {host} is already in use: pass another, e.g. --port {port + 1}")
-    options = BuildOptions(site=site)
+    # Like Hugo's server: a preview at this address, in its own folder, so output/ stays
+    # the site to upload and a sub-path base_url still previews at the root.
+    options = BuildOptions(site=site, out=site / PREVIEW_DIR, base_url=f"http://{host}:{port}/",
+                           drafts=drafts, future=future)
     rebuild(options)
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # livereload drops reloads within 3 s of the last one
     logging.getLogger("livereload").setLevel(logging.WARNING)

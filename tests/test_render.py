@@ -58,3 +58,13 @@ def test_room_offers_the_next_door_and_the_door_its_own_form(make_site, build_si
     assert '<form class="signup" data-stepstone="signup" method="post" ' \
            'action="https://mail.example.com/subscribe">' in join
     assert 'name="website"' in join  # honeypot
+
+
+def test_a_room_with_form_shows_it_and_sends_to_the_doors_thank_you_page(make_site, build_site):
+    site = funnel_site(make_site, extra_config='redirect_field = "next"')
+    (site / "content/blog/post.md").write_text(page("Post", "free", form="signup"))
+    build_site(site)
+    post = (site / "output/blog/post/index.html").read_text()
+    assert post.count('data-stepstone="signup"') == 1
+    assert '<input type="hidden" name="next" value="https://example.com/club/welcome/">' in post
+    assert post.count('data-stepstone="offer"') == 1  # the primary CTA is still the link to the door
