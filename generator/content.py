@@ -21,7 +21,6 @@ SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
 KNOWN_KEYS = {"title", "step", "date", "summary", "tags", "draft", "slug", "weight", "layout", "next",
               "offer", "form", "thank_you", "coupon", "event", "cross_sell", "cascade", "image",
               "description"}
-NOT_CASCADED = {"title", "slug", "cascade", "offer", "coupon", "event", "next", "thank_you"}
 OFFER_KEYS = {"headline", "text", "button", "url"}
 COUPON_KEYS = {"code", "price", "expires", "terms", "redeem_url"}
 EVENT_KEYS = {"start", "end", "location"}
@@ -144,47 +143,77 @@ def _friendly_yaml_error(exc: yaml.YAMLError) -> str:
     return f"the front matter is not valid YAML ({text}): check quotes and indentation"
 
 
-def read_file(path: Path, name: str, source: str) -> _Parsed | Problem:
+FENCE = re.compile(r"^-{3,}\s*$")  # python-frontmatter's YAML boundary, matched line by line
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """(front matter, body, file line of the body's first line), or None if never closed.
+
+    Split by lines (not by python-frontmatter's regex, which swallows blank
+    lines beside a '---') so that every line number stays exact.
+    """
+    lines = text.split("\n")
+    for i in range(1, len(lines)):
+        if FENCE.match(lines[i]):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    return None
+
+
+def read_file(path: Path, name: str, source: str) -> tuple[_Parsed | None, list[Problem]]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return error(source, line, "the file is not UTF-8 text: save it as UTF-8 "
-                                   "(in most editors: Save As, then choose the encoding 'UTF-8')")
+        return None, [error(source, line, "the file is not UTF-8 text: save it as UTF-8 "
+                                          "(in most editors: Save As, then choose the encoding 'UTF-8')")]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
-        return error(source, text[: text.index("\x00")].count("\n") + 1,
-                     "the file holds binary data, not text: is it really a Markdown file?")
-    handler = frontmatter.YAMLHandler()
-    if not handler.detect(text):
-        return _Parsed(name, source, {}, {}, text, 1)
-    try:
-        fm, body = handler.split(text)
-    except ValueError:
-        return error(source, 1, "the front matter starts with '---' but never ends: "
-                                "add a line with just '---' after the last key")
-    closing = fm.count("\n") + 1
-    loader = yaml.SafeLoader(fm)  # node marks give each key's line
+        return None, [error(source, text[: text.index("\x00")].count("\n") + 1,
+                            "the file holds binary data, not text: is it really a Markdown file?")]
+    if not frontmatter.YAMLHandler().detect(text):
+        return _Parsed(name, source, {}, {}, text, 1), []
+    split = split_front_matter(text)
+    if split is None:
+        return None, [error(source, 1, "the front matter starts with '---' but never ends: "
+                                       "add a line with just '---' after the last key")]
+    fm, body, body_start = split
+    data, lines, problems = parse_front_matter(fm, source, first_line=2)
+    return (None if problems else _Parsed(name, source, data, lines, body, body_start)), problems
+
+
+def parse_front_matter(fm: str, source: str, first_line: int) -> tuple[dict, dict[str, int], list[Problem]]:
+    """YAML → (values, line of each key, problems); a bad value is reported at its own key."""
+    loader = yaml.SafeLoader(fm)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return error(source, (mark.line + 1) if mark else 1, _friendly_yaml_error(exc))
-    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2026-13-45
-        return error(source, 1, f"a value in the front matter cannot be read: {exc}")
-    finally:
+        return {}, {}, [error(source, mark.line + first_line if mark else first_line - 1,
+                              _friendly_yaml_error(exc))]
+    if node is None:
         loader.dispose()
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        return error(source, 2, "the front matter must be 'key: value' lines, like title: My page")
-    lines = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            lines.setdefault(str(key_node.value), key_node.start_mark.line + 1)
-    return _Parsed(name, source, {str(k): v for k, v in data.items()}, lines, body, closing)
+        return {}, {}, []
+    if not isinstance(node, yaml.MappingNode):
+        loader.dispose()
+        return {}, {}, [error(source, node.start_mark.line + first_line,
+                              "the front matter must be 'key: value' lines, like title: My page")]
+    data, lines, problems = {}, {}, []
+    for key_node, value_node in node.value:
+        key, line = str(key_node.value), key_node.start_mark.line + first_line
+        lines.setdefault(key, line)
+        if isinstance(value_node, yaml.MappingNode):  # nested keys, e.g. cascade.step
+            for sub, _ in value_node.value:
+                lines.setdefault(f"{key}.{sub.value}", sub.start_mark.line + first_line)
+        try:
+            data[key] = loader.construct_object(value_node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            mark = getattr(exc, "problem_mark", None) or value_node.start_mark
+            reason = "it is not a real date" if isinstance(exc, ValueError) else str(exc)
+            problems.append(error(source, mark.line + first_line,
+                                  f"the value of '{key}' cannot be read: {reason}"))
+    loader.dispose()
+    return data, lines, problems
 
 
 # --- checking values -------------------------------------------------------------
@@ -354,16 +383,22 @@ def _ref(ref: str) -> str:
     return ref[:-3] if ref.endswith(".md") else ref
 
 
-def _cascades(parsed: Iterable[_Parsed]) -> dict[str, dict[str, tuple[Any, Location]]]:
+def _cascades(parsed: Iterable[_Parsed]) -> tuple[dict[str, dict[str, tuple[Any, Location]]], list[Problem]]:
     """Section folder → its _index.md's cascade keys with where each was written."""
-    found = {}
+    found, problems = {}, []
     for p in parsed:
-        if p.name.endswith("_index") and isinstance(p.data.get("cascade"), dict):
-            section = str(PurePosixPath(p.name).parent)
-            loc = Location(p.source, p.lines.get("cascade", 1))
-            found["" if section == "." else section] = {
-                str(k): (v, loc) for k, v in p.data["cascade"].items() if str(k) not in NOT_CASCADED}
-    return found
+        if not p.name.endswith("_index") or "cascade" not in p.data:
+            continue
+        cascade = p.data["cascade"]
+        if not isinstance(cascade, dict):
+            problems.append(error(p.source, p.lines.get("cascade", 1),
+                                  "cascade: must be a block of keys, like cascade: {step: free}"))
+            continue
+        section = str(PurePosixPath(p.name).parent)
+        found["" if section == "." else section] = {
+            str(k): (v, Location(p.source, p.lines.get(f"cascade.{k}", p.lines.get("cascade", 1))))
+            for k, v in cascade.items() if str(k) != "cascade"}
+    return found, problems
 
 
 def _cascade_for(name: str, cascades: Mapping[str, dict]) -> dict[str, tuple[Any, Location]]:
@@ -389,13 +424,14 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
         if path.suffix.lower() != ".md":
             files.append(rel)
             continue
-        result = read_file(path, rel[:-3], f"{CONTENT_DIR}/{rel}")
-        if isinstance(result, Problem):
-            problems.append(result)
+        result, found = read_file(path, rel[:-3], f"{CONTENT_DIR}/{rel}")
+        problems += found
+        if result is None:
             skipped[rel[:-3]] = "broken"
         else:
             parsed.append(result)
-    cascades = _cascades(parsed)
+    cascades, cascade_problems = _cascades(parsed)
+    problems += cascade_problems
     pages: list[Page] = []
     for p in parsed:
         page, found = check_page(p, _cascade_for(p.name, cascades))

@@ -258,7 +258,7 @@ def _transgressions(funnel, pages, by_name, doors, rooms, standing, cta, links, 
                                  f"(step {owner.step}), more than one step early: ask for contact "
                                  f"details only after giving something for free"))
     # Gaps: rooms with no door into their step, rooms with no next door, doors nobody shows.
-    shown = set(cta.values())
+    shown = {door for page, door in cta.items() if door != page}  # a door's own offer shows no door
     for d in list(shown):
         shown.update(by_name[d].cross_sell if d in by_name else ())
     for i, step in enumerate(funnel.ids):

@@ -6,6 +6,7 @@ link is also recorded with its line, for the funnel's transgression check.
 """
 from __future__ import annotations
 
+import difflib
 import posixpath
 from dataclasses import dataclass
 from typing import Mapping
@@ -17,7 +18,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from .errors import Problem, did_you_mean, error
+from .errors import Problem, error
 from .funnel import Link
 
 
@@ -46,7 +47,7 @@ def make_markdown() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(tasklists_plugin, enabled=True, label=True)
     md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=2, max_level=4)
+    md.use(anchors_plugin, min_level=1, max_level=6)
     return md
 
 
@@ -70,8 +71,7 @@ def resolve_href(href: str, page_name: str, targets: LinkTargets) -> tuple[str, 
         if normal.startswith("../") or name not in targets.urls:
             if name in targets.skipped:
                 return href, "", f"links to '{path}', which is {targets.skipped[name]}"
-            hint = did_you_mean(name, targets.urls)
-            return href, "", f"links to '{path}', but there is no such page{hint}"
+            return href, "", f"links to '{path}', but there is no such page{_suggest(path, name, targets)}"
         return targets.base_path + targets.urls[name][1:] + tail, name, ""
     if path.startswith("/"):
         page = targets.by_url.get(path if path.endswith("/") or "." in path.rsplit("/", 1)[-1]
@@ -80,6 +80,18 @@ def resolve_href(href: str, page_name: str, targets: LinkTargets) -> tuple[str, 
     if normal in targets.files:
         return targets.base_path + normal + tail, "", ""
     return href, "", ""
+
+
+def _suggest(written: str, name: str, targets: LinkTargets) -> str:
+    """' (did you mean ...)' in the form the owner wrote the link: the closest file in that folder."""
+    folder, base = posixpath.split(name)
+    siblings = {posixpath.basename(n): n for n in targets.urls if posixpath.dirname(n) == folder}
+    same_case = {b.lower(): b for b in siblings}
+    close = same_case.get(base.lower()) or next(iter(difflib.get_close_matches(base, siblings, 1, 0.6)), None)
+    if close is None:
+        return ""
+    head = written.rsplit("/", 1)[0] + "/" if "/" in written else ""
+    return f" (did you mean '{head}{close}.md'?)"
 
 
 def render_body(md: MarkdownIt, body: str, page_name: str, source: str, body_start: int,
@@ -98,14 +110,19 @@ def render_body(md: MarkdownIt, body: str, page_name: str, source: str, body_sta
             first_paragraph = "".join(c.content if c.type in ("text", "code_inline") else
                                       " " if c.type in ("softbreak", "hardbreak") else ""
                                       for c in block.children).strip()
-        line = body_start + (block.map[0] if block.map else 0)
+        first = body_start + (block.map[0] if block.map else 0)
+        cursor = 0
         for child in block.children:
-            if child.type in ("softbreak", "hardbreak"):
-                line += 1
-                continue
             attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
             if attr is None:
                 continue
+            # the link's line: where its address stands in the paragraph's own source
+            href = str(child.attrGet(attr) or "")
+            found = block.content.find(unquote(href), cursor)
+            if found < 0:
+                found = block.content.find(href, cursor)
+            cursor = found if found >= 0 else cursor
+            line = first + block.content.count("\n", 0, cursor)
             _rewrite(child, attr, page_name, source, line, targets, links, problems)
     html = md.renderer.render(tokens, md.options, env)
     return Markup(html, tuple(links), first_paragraph.strip(), has_tasks), problems

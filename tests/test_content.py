@@ -126,8 +126,6 @@ def test_a_value_error_is_reported_at_its_key(make_site):
     assert result.skipped == {"about": "broken"}
 
 
-@pytest.mark.xfail(reason="BUG: an impossible date (2020-02-30) is reported at line 1, not at the date: line",
-                   strict=True)
 def test_an_impossible_date_is_reported_at_the_date_line(make_site):
     result = load(make_site, {"content/about.md": page("About", "awareness", date="2020-02-30")})
     [problem] = result.problems
@@ -212,8 +210,6 @@ def test_cascade_outside_a_listing_is_a_warning(make_site):
     assert pages_by_name(result)["guides/b"].step == "free"
 
 
-@pytest.mark.xfail(reason="BUG: 'cascade: free' (not a block) is silently ignored; only the pages "
-                          "below are blamed for having no step", strict=True)
 def test_a_cascade_that_is_not_a_block_is_reported_at_its_line(make_site):
     result = load(make_site, {"content/guides/_index.md": "---\ntitle: Guides\ncascade: free\n---\n",
                               "content/guides/a.md": "---\ntitle: A\n---\n"})
@@ -357,8 +353,6 @@ def test_front_matter_that_is_a_list_is_explained(make_site):
 
 # --- line numbers around blank lines ----------------------------------------------------------------------
 
-@pytest.mark.xfail(reason="BUG: blank lines after the opening '---' are swallowed, so every key's "
-                          "line is reported too early", strict=True)
 def test_key_lines_count_blank_lines_after_the_opening_dashes(make_site):
     result = load(make_site, {"content/a.md": "---\n\ntitle: A\nstep: free\n---\nText.\n"})
     [p] = result.pages
@@ -376,8 +370,6 @@ def test_body_lines_map_to_file_lines(make_site):
     assert (body_line(p, "First."), body_line(p, "Third.")) == (5, 7)
 
 
-@pytest.mark.xfail(reason="BUG: blank lines right after the closing '---' are swallowed, so body "
-                          "lines (and link errors) are reported too early", strict=True)
 def test_body_lines_count_blank_lines_after_the_closing_dashes(make_site):
     result = load(make_site, {"content/a.md": "---\ntitle: A\nstep: free\n---\n\n\nText.\n"})
     [p] = result.pages
