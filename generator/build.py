@@ -41,16 +41,28 @@ class BuildOptions:
 
 
 @dataclass(frozen=True)
+class Analysis:
+    """The site as read and judged, before rendering: what `check` reports."""
+
+    site: Site
+    problems: tuple[Problem, ...]  # errors and warnings, as found
+    files: tuple[str, ...] = ()    # other files under content/, copied beside the pages
+
+
+@dataclass(frozen=True)
 class Assembled:
-    """A site fully built in memory: what `build` writes and `check` reports."""
+    """A site fully built in memory: what `build` writes."""
 
     site: Site
     files: dict
     problems: tuple[Problem, ...]  # warnings only: errors raise SiteError
 
 
-def assemble(options: BuildOptions) -> Assembled:
-    """Build the whole site in memory; raise SiteError with every problem if any is an error."""
+def analyse(options: BuildOptions) -> Analysis:
+    """Read config and content and apply the funnel rules, collecting every problem.
+
+    Only a broken stepstone.toml stops here (SiteError): nothing can be judged without it.
+    """
     if not (options.site / CONFIG_FILE).is_file():
         raise UsageError(f"no {CONFIG_FILE} in {options.site}: run 'stepstone new DIR' to start a "
                          f"site, or pass --site DIR")
@@ -64,13 +76,21 @@ def assemble(options: BuildOptions) -> Assembled:
     links = [link for body in bodies.values() for link in body.links]
     plan = funnel.plan(config.funnel, content.pages, links, menu, {f.name for f in config.forms},
                        options.day)
-    problems = _stop_on_errors([*content.problems, *link_problems, *plan.problems], options.strict)
     site = Site(config, content.pages, bodies, plan, options.day)
-    theme = find_theme(options.site, config.theme)
-    pages, render_problems = render_site(site, make_environment(theme, config.base_path), theme)
+    problems = sorted_problems([*content.problems, *link_problems, *plan.problems])
+    return Analysis(site, tuple(problems), content.files)
+
+
+def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembled:
+    """Build the whole site in memory; raise SiteError with every problem if any is an error."""
+    analysis = analysis or analyse(options)
+    site = analysis.site
+    problems = _stop_on_errors(list(analysis.problems), options.strict)
+    theme = find_theme(options.site, site.config.theme)
+    pages, render_problems = render_site(site, make_environment(theme, site.config.base_path), theme)
     _stop_on_errors([*problems, *render_problems], options.strict)
-    files, collisions = plan_files([*pages, *_site_files(site, bodies)],
-                                   _copies(options.site, theme.static_dirs, content))
+    files, collisions = plan_files([*pages, *_site_files(site, site.bodies)],
+                                   _copies(options.site, theme.static_dirs, analysis.files))
     _stop_on_errors([*problems, *collisions], options.strict)
     return Assembled(site, files, tuple(problems))
 
@@ -124,7 +144,7 @@ def _site_files(site: Site, bodies: dict[str, Markup]) -> list[OutputFile]:
     ]
 
 
-def _copies(site: Path, theme_static: list[Path], content: Content) -> list[CopiedFile]:
+def _copies(site: Path, theme_static: list[Path], content: tuple[str, ...]) -> list[CopiedFile]:
     """Theme static files, then the site's static/ over them, then files beside the pages."""
     copies = []
     for folder, label in [*((d, "theme") for d in theme_static), (site / STATIC_DIR, STATIC_DIR)]:
@@ -132,5 +152,5 @@ def _copies(site: Path, theme_static: list[Path], content: Content) -> list[Copi
             rel = path.relative_to(folder).as_posix()
             if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
                 copies.append(CopiedFile(rel, path, f"{label}/{rel}"))
-    copies += [CopiedFile(rel, site / CONTENT_DIR / rel, f"{CONTENT_DIR}/{rel}") for rel in content.files]
+    copies += [CopiedFile(rel, site / CONTENT_DIR / rel, f"{CONTENT_DIR}/{rel}") for rel in content]
     return copies

@@ -8,15 +8,17 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .build import Assembled, BuildOptions, assemble, build
-from .errors import Problem, SiteError, UsageError
+from .build import BuildOptions, analyse, assemble, build
+from .errors import Problem, SiteError, UsageError, has_errors
 from .funnel import funnel_map
+from .render import Site
 from .scaffold import new_site, starter_names
 
 SITE_HELP = "the site folder (holding stepstone.toml); default: the current folder"
@@ -111,15 +113,25 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
 @handles_errors
 def check(site, strict) -> None:
     """Print the funnel map and every problem; write nothing."""
-    result = assemble(_build_options(site, None, None, False, False, strict, 1))
-    click.echo(format_map(result))
-    _report(result.problems)
-    click.echo(f"{_count(result.problems)}")
+    options = _build_options(site, None, None, False, False, strict, 1)
+    analysis = analyse(options)
+    click.echo(format_map(analysis.site))
+    problems = list(analysis.problems)
+    if not has_errors(problems):  # templates can only be tried on a consistent site
+        try:
+            problems = list(assemble(options, analysis).problems)
+        except SiteError as exc:
+            problems = exc.problems
+    if strict:
+        problems = [replace(p, severity="error") for p in problems]
+    if has_errors(problems):
+        raise SiteError(problems)  # reported like a failed build: the lines, then the count
+    _report(problems)
+    click.echo(_count(problems))
 
 
-def format_map(result: Assembled) -> str:
+def format_map(site: Site) -> str:
     """The funnel map as text: each step, public or gated, its doors and rooms with their CTA."""
-    site = result.site
     rows = funnel_map(site.config.funnel, site.pages, site.plan)
     width = max(len(r.step.id) for r in rows)
     lines = [f"Funnel of {site.config.title}: {len(rows)} steps, {len(site.pages)} pages", ""]
