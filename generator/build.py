@@ -9,12 +9,14 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from jinja2 import Environment
+
 from . import funnel, sitefiles
-from .config import CONFIG_FILE, SiteConfig, load_config
+from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .content import CONTENT_DIR, Content, Page, load_content
 from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted_problems
 from .markup import LinkTargets, Markup, make_markdown, render_body
-from .render import Site, find_theme, make_environment, render_site, tag_slug
+from .render import Site, Theme, find_theme, make_environment, render_site, tag_slug, template_for
 from .write import CopiedFile, OutputFile, check_output_folder, plan_files, write_site
 
 STATIC_DIR = "static"
@@ -46,6 +48,8 @@ class Analysis:
 
     site: Site
     problems: tuple[Problem, ...]  # errors and warnings, as found
+    theme: Theme
+    env: Environment
     files: tuple[str, ...] = ()    # other files under content/, copied beside the pages
 
 
@@ -66,9 +70,13 @@ def analyse(options: BuildOptions) -> Analysis:
     if not (options.site / CONFIG_FILE).is_file():
         raise UsageError(f"no {CONFIG_FILE} in {options.site}: run 'stepstone new DIR' to start a "
                          f"site, or pass --site DIR")
-    config = load_config(options.site)
+    if options.base_url and base_url_problem(options.base_url):
+        raise UsageError(f"--base-url: {base_url_problem(options.base_url)}")
+    config, config_problems = load_config(options.site)
     if options.base_url:
         config = config.with_base_url(options.base_url)
+    theme, theme_problems = find_theme(options.site, config.theme, config.line("theme"))
+    env = make_environment(theme, config.base_path)
     content = load_content(options.site, options.day, options.drafts, options.future)
     bodies, link_problems = _markup(config, content)
     menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
@@ -77,8 +85,11 @@ def analyse(options: BuildOptions) -> Analysis:
     plan = funnel.plan(config.funnel, content.pages, links, menu, {f.name for f in config.forms},
                        options.day)
     site = Site(config, content.pages, bodies, plan, options.day)
-    problems = sorted_problems([*content.problems, *link_problems, *plan.problems])
-    return Analysis(site, tuple(problems), content.files)
+    layouts = [template_for(env, theme, f"{p.layout}.html", p.source, p.where("layout").line)[1]
+               for p in content.pages if p.layout]
+    problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,
+                                *plan.problems, *filter(None, layouts)])
+    return Analysis(site, tuple(problems), theme, env, content.files)
 
 
 def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembled:
@@ -86,8 +97,8 @@ def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembl
     analysis = analysis or analyse(options)
     site = analysis.site
     problems = _stop_on_errors(list(analysis.problems), options.strict)
-    theme = find_theme(options.site, site.config.theme)
-    pages, render_problems = render_site(site, make_environment(theme, site.config.base_path), theme)
+    theme = analysis.theme
+    pages, render_problems = render_site(site, analysis.env, theme)
     _stop_on_errors([*problems, *render_problems], options.strict)
     files, collisions = plan_files([*pages, *_site_files(site, site.bodies)],
                                    _copies(options.site, theme.static_dirs, analysis.files))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import Location, Problem, SiteError, did_you_mean, error
+from .errors import Problem, SiteError, did_you_mean, error
 from .forms import PROVIDERS, FormConfig, known_keys
 from .funnel import RELATIONSHIP, Funnel, Step
 
@@ -40,6 +40,10 @@ class SiteConfig:
     menu: tuple[MenuItem, ...] = ()
     forms: tuple[FormConfig, ...] = ()
     funnel: Funnel = Funnel()
+    lines: tuple[tuple[str, int], ...] = ()  # key -> line in stepstone.toml
+
+    def line(self, key: str) -> int:
+        return dict(self.lines).get(key, 0)
 
     @property
     def base_path(self) -> str:
@@ -126,8 +130,12 @@ class _Reader:
         return value
 
 
-def load_config(site: Path) -> SiteConfig:
-    """Read and check stepstone.toml; raise SiteError with every problem found."""
+def load_config(site: Path) -> tuple[SiteConfig, list[Problem]]:
+    """Read and check stepstone.toml: the config and every problem found.
+
+    Only a file that cannot be read at all raises SiteError; other mistakes are
+    returned, so the content can still be checked in the same run.
+    """
     path = site / CONFIG_FILE
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -136,39 +144,66 @@ def load_config(site: Path) -> SiteConfig:
     return parse_config(text)
 
 
-def parse_config(text: str) -> SiteConfig:
+def _toml_problem(exc: tomllib.TOMLDecodeError, text: str) -> Problem:
+    m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+    line = int(m.group(1)) if m else 0
+    source = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
+    reason = re.sub(r"\s*\(at line.*\)", "", str(exc)).lower()
+    key = re.match(r'^\s*"?([A-Za-z0-9_.-]+)"?\s*=', source)
+    if "overwrite" in reason and key:
+        message = f"'{key.group(1)}' is set twice: keep only one line with '{key.group(1)} ='"
+    elif "illegal character" in reason and source.count('"') % 2 == 1:
+        message = "a text value is missing its closing quote: end it with \" on the same line"
+    elif "illegal character" in reason and "'" in source and source.count("'") % 2 == 1:
+        message = "a text value is missing its closing quote: end it with ' on the same line"
+    elif "invalid value" in reason and key:
+        message = (f"the value of '{key.group(1)}' is not valid: put text in double quotes, "
+                   f"like {key.group(1)} = \"...\"")
+    else:
+        message = (f"this is not valid TOML ({reason}): check the quotes around text and "
+                   f"the '=' between key and value")
+    return error(CONFIG_FILE, line, message)
+
+
+def parse_config(text: str) -> tuple[SiteConfig, list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        message = re.sub(r"\s*\(at line.*\)", "", str(exc)) or "not valid TOML"
-        raise SiteError([error(CONFIG_FILE, int(m.group(1)) if m else 0,
-                               f"this is not valid TOML ({message[0].lower() + message[1:]}): "
-                               f"check quotes around text and the '=' between key and value")])
+        raise SiteError([_toml_problem(exc, text)])
     r = _Reader(text)
     r.unknown(data, TOP_KEYS, "", CONFIG_FILE)
     title = r.text(data, "title", "")
     base_url = r.text(data, "base_url", "", "/")
-    if base_url and not (base_url.startswith("/") or urlsplit(base_url).scheme in ("http", "https")):
-        r.fail("base_url", f"base_url '{base_url}' must be a full address like https://example.com/")
+    problem = base_url_problem(base_url)
+    if problem:
+        r.fail("base_url", problem)
+        base_url = "/"
+    theme = r.text(data, "theme", "", "default")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", theme):
+        r.fail("theme", f"theme '{theme}' must be a folder name under themes/ (letters, digits, '-', '_')")
+        theme = "default"
     config = SiteConfig(
         title=title,
         base_url=_normalise_base_url(base_url or "/"),
         description=r.text(data, "description", "", ""),
         language=r.text(data, "language", "", "en"),
-        theme=r.text(data, "theme", "", "default"),
+        theme=theme,
         author=r.text(data, "author", "", ""),
         image=r.text(data, "image", "", ""),
         remember_progress=r.flag(data, "remember_progress", "", True),
         menu=_menu(r, data),
         forms=_forms(r, data),
         funnel=_funnel(r, data),
+        lines=tuple(sorted(r.lines.items())),
     )
-    if config.theme and not re.fullmatch(r"[A-Za-z0-9_-]+", config.theme):
-        r.fail("theme", f"theme '{config.theme}' must be a folder name under themes/ (letters, digits, '-', '_')")
-    if r.problems:
-        raise SiteError(r.problems)
-    return config
+    return config, r.problems
+
+
+def base_url_problem(url: str) -> str:
+    """Why `url` cannot be a base URL, or ''."""
+    if url.startswith("/") or urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc:
+        return ""
+    return f"base_url '{url}' must be a full address like https://example.com/ (or a path like /)"
 
 
 def _menu(r: _Reader, data: dict) -> tuple[MenuItem, ...]:
@@ -196,7 +231,8 @@ def _forms(r: _Reader, data: dict) -> tuple[FormConfig, ...]:
         if provider and provider not in PROVIDERS:
             r.fail(f"{prefix}provider", f"unknown provider '{provider}'{did_you_mean(provider, PROVIDERS)}; "
                                         f"choose one of: {', '.join(sorted(PROVIDERS))}")
-            continue
+            forms.append(FormConfig(name, provider, str(table.get("action", "")), (), r.line(f"forms.{name}")))
+            continue  # kept by name, so pages using it are not blamed too
         for key in sorted(table):
             if SECRET_KEY.search(key):
                 r.fail(f"{prefix}{key}", f"'{key}' looks like a secret: never put API keys or passwords "
@@ -242,8 +278,3 @@ def _funnel(r: _Reader, data: dict) -> Funnel:
                           r.flag(entry, "public", prefix, i < 2),
                           r.text(entry, "description", prefix, "")))
     return Funnel(tuple(steps))
-
-
-def config_location(key: str, text: str) -> Location:
-    """Where `key` is written in stepstone.toml (for problems found by later stages)."""
-    return Location(CONFIG_FILE, _Reader(text).line(key))

@@ -14,7 +14,7 @@ from markupsafe import Markup as SafeHTML
 
 from .config import SiteConfig
 from .content import Page
-from .errors import Problem, SiteError, did_you_mean, error
+from .errors import Problem, did_you_mean, error
 from .forms import FormSpec, form_spec
 from .funnel import Plan
 from .markup import Markup
@@ -42,23 +42,23 @@ class Theme:
         return [f / "static" for f in reversed(self.folders) if (f / "static").is_dir()]
 
 
-def find_theme(site: Path, name: str) -> Theme:
-    folders, labels = [], []
+def find_theme(site: Path, name: str, line: int = 0) -> tuple[Theme, list[Problem]]:
+    """The theme `name`: the site's own folder, over the built-in default (the default alone if missing)."""
+    folders, labels, problems = [], [], []
     own = site / "themes" / name
     if own.is_dir():
         folders.append(own)
-        labels.append(f"themes/{name}/templates/")
     elif (BUILTIN_THEMES / name).is_dir() and name != DEFAULT_THEME:
         folders.append(BUILTIN_THEMES / name)
-        labels.append(f"the built-in '{name}' theme")
     elif name != DEFAULT_THEME:
         have = sorted(p.name for p in (site / "themes").iterdir()) if (site / "themes").is_dir() else []
-        raise SiteError([error("stepstone.toml", 0,
-                               f"theme '{name}' not found: looked in themes/{name}/ and the built-in "
-                               f"themes{did_you_mean(name, have + [DEFAULT_THEME])}")])
+        problems.append(error("stepstone.toml", line,
+                              f"theme '{name}' not found: looked in themes/{name}/ and the built-in "
+                              f"themes{did_you_mean(name, have + [DEFAULT_THEME])}"))
+    labels.append(f"themes/{name}/templates/")
     folders.append(BUILTIN_THEMES / DEFAULT_THEME)
     labels.append("the built-in default theme")
-    return Theme(name, tuple(folders), tuple(labels))
+    return Theme(name, tuple(folders), tuple(labels)), problems
 
 
 def long_date(value: dt.date | None) -> str:
@@ -88,8 +88,9 @@ def template_for(env: jinja2.Environment, theme: Theme, wanted: str,
         have = {n[:-5] for n in env.list_templates(extensions=["html"])}
         looked = " and ".join(theme.labels)
         hint = did_you_mean(wanted[:-5], have)
-        return None, error(source, line, f"layout '{wanted[:-5]}' has no template: looked for "
-                                         f"{wanted} in {looked}{hint}")
+        return None, error(source, line, f"layout '{wanted[:-5]}' has no template{hint}: looked for "
+                                         f"{wanted} in {looked}; add {theme.labels[0]}{wanted} "
+                                         f"or remove the layout line")
     except jinja2.TemplateSyntaxError as exc:
         return None, template_problem(exc, theme)
 
