@@ -151,7 +151,7 @@ def _site_files(site: Site, bodies: dict[str, Markup]) -> list[OutputFile]:
     return [
         OutputFile("sitemap.xml", sitefiles.sitemap(site.config, public, tags).encode(), "sitemap"),
         OutputFile("feed.xml", sitefiles.feed(site.config, public, summaries).encode(), "feed"),
-        OutputFile("robots.txt", sitefiles.robots(site.config).encode(), "robots.txt"),
+        OutputFile("robots.txt", sitefiles.robots(site.config).encode(), "robots.txt", yields=True),
     ]
 
 

@@ -151,7 +151,10 @@ def _toml_problem(exc: tomllib.TOMLDecodeError, text: str) -> Problem:
     reason = re.sub(r"\s*\(at line.*\)", "", str(exc)).lower()
     key = re.match(r'^\s*"?([A-Za-z0-9_.-]+)"?\s*=', source)
     if "overwrite" in reason and key:
-        message = f"'{key.group(1)}' is set twice: keep only one line with '{key.group(1)} ='"
+        earlier = [n for n, l in enumerate(text.splitlines()[: line - 1], 1)
+                   if re.match(rf'^\s*"?{re.escape(key.group(1))}"?\s*=', l)]
+        also = f" (also on line {earlier[-1]})" if earlier else ""
+        message = f"'{key.group(1)}' is set twice{also}: keep only one"
     elif "illegal character" in reason and source.count('"') % 2 == 1:
         message = "a text value is missing its closing quote: end it with \" on the same line"
     elif "illegal character" in reason and "'" in source and source.count("'") % 2 == 1:

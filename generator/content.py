@@ -130,17 +130,53 @@ class _Parsed:
 
 # --- reading one file ----------------------------------------------------------
 
-def _friendly_yaml_error(exc: yaml.YAMLError) -> str:
+SPECIAL_START = "[{*&!|>@`%"
+KEY_LINE = re.compile(r"^(\s*)([A-Za-z0-9_-]+):(?:\s+(.*))?$")
+
+
+def _quoted(key: str, value: str) -> str:
+    return f'{key}: "{value.strip().replace(chr(34), chr(39))}"'
+
+
+def _yaml_problem(exc: yaml.YAMLError, fm: str, first_line: int) -> tuple[int, str]:
+    """(file line, message) for a YAML mistake, read from the line itself, in the owner's words."""
+    lines = fm.split("\n")
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
     text = str(getattr(exc, "problem", "") or exc)
-    if "mapping values are not allowed" in text:
-        return "a value contains a colon ':': put quotes around it, like title: \"Stains: a guide\""
-    if "found character '\\t'" in text or "tab" in text:
-        return "the front matter is indented with a tab: use spaces instead"
-    if "could not find expected ':'" in text:
-        return "a line of the front matter is not 'key: value': check for a missing colon"
-    if "found undefined alias" in text or "found unhashable key" in text:
-        return f"the front matter is not valid YAML ({text})"
-    return f"the front matter is not valid YAML ({text}): check quotes and indentation"
+    at = problem.line if problem else 0
+    if "quoted scalar" in str(getattr(exc, "context", "")) and context is not None:
+        return context.line + first_line, ("a quote opened on this line is never closed: end the "
+                                           "value with the same quote, on the same line")
+    for index in (at, at - 1):
+        if not 0 <= index < len(lines):
+            continue
+        line = lines[index]
+        if "\t" in line[: len(line) - len(line.lstrip())]:
+            return index + first_line, "this line is indented with a tab: use spaces, or none at all"
+        squashed = re.match(r"^\s*([A-Za-z0-9_-]+):(\S.*)$", line)
+        if squashed and not squashed.group(2).startswith("//"):
+            return index + first_line, (f"put a space after the colon: "
+                                        f"{squashed.group(1)}: {squashed.group(2)}")
+        m = KEY_LINE.match(line)
+        if not m:
+            continue
+        indent, key, value = m.group(1), m.group(2), (m.group(3) or "").strip()
+        previous = next((l for l in reversed(lines[:index]) if l.strip()), "")
+        if indent and not previous.rstrip().endswith(":") and not previous.startswith((" ", "-")):
+            return index + first_line, (f"'{key}' is indented: start it at the beginning of the "
+                                        f"line, like the other keys")
+        if value[:1] == "'" and value.count("'") > 2:
+            return index + first_line, ("this value is in single quotes but contains an apostrophe: "
+                                        f"use double quotes instead, like {_quoted(key, value[1:-1])}")
+        if value[:1] and value[0] in SPECIAL_START:
+            return index + first_line, (f"a value that starts with '{value[0]}' has a special meaning "
+                                        f"in front matter: put quotes around it, like {_quoted(key, value)}")
+        if "mapping values are not allowed" in text and ": " in value:
+            return index + first_line, (f"the value of '{key}' contains a colon ':': put quotes "
+                                        f"around it, like {_quoted(key, value)}")
+    line = at + first_line if problem else first_line - 1
+    return line, f"the front matter is not valid YAML ({text}): check the quotes and indentation"
 
 
 FENCE = re.compile(r"^-{3,}\s*$")  # python-frontmatter's YAML boundary, matched line by line
@@ -188,9 +224,9 @@ def parse_front_matter(fm: str, source: str, first_line: int) -> tuple[dict, dic
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return {}, {}, [error(source, mark.line + first_line if mark else first_line - 1,
-                              _friendly_yaml_error(exc))]
+        loader.dispose()
+        line, message = _yaml_problem(exc, fm, first_line)
+        return {}, {}, [error(source, line, message)]
     if node is None:
         loader.dispose()
         return {}, {}, []
@@ -199,9 +235,19 @@ def parse_front_matter(fm: str, source: str, first_line: int) -> tuple[dict, dic
         return {}, {}, [error(source, node.start_mark.line + first_line,
                               "the front matter must be 'key: value' lines, like title: My page")]
     data, lines, problems = {}, {}, []
+    raw = fm.split("\n")
     for key_node, value_node in node.value:
         key, line = str(key_node.value), key_node.start_mark.line + first_line
-        lines.setdefault(key, line)
+        if key in lines:
+            problems.append(error(source, line, f"'{key}' is set twice (also on line {lines[key]}): "
+                                                f"keep only one"))
+            continue
+        lines[key] = line
+        if value_node.tag.endswith(":null") and "#" in raw[key_node.start_mark.line]:
+            problems.append(error(source, line, (
+                f"the value of '{key}' starts with '#', which front matter reads as a comment: put "
+                f"quotes around it, like {_quoted(key, raw[key_node.start_mark.line].split(':', 1)[1])}")))
+            continue
         if isinstance(value_node, yaml.MappingNode):  # nested keys, e.g. cascade.step
             for sub, _ in value_node.value:
                 lines.setdefault(f"{key}.{sub.value}", sub.start_mark.line + first_line)
@@ -209,7 +255,7 @@ def parse_front_matter(fm: str, source: str, first_line: int) -> tuple[dict, dic
             data[key] = loader.construct_object(value_node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
             mark = getattr(exc, "problem_mark", None) or value_node.start_mark
-            reason = "it is not a real date" if isinstance(exc, ValueError) else str(exc)
+            reason = "it is not a real date" if isinstance(exc, ValueError) else " ".join(str(exc).split())
             problems.append(error(source, mark.line + first_line,
                                   f"the value of '{key}' cannot be read: {reason}"))
     loader.dispose()
@@ -231,14 +277,14 @@ class _Checker:
         loc = self.at(key)
         self.problems.append(error(loc.path, loc.line, message))
 
-    def text(self, data: dict, key: str, label: str | None = None) -> str:
+    def text(self, data: dict, key: str, what: str = "text") -> str:
         value = data.get(key)
         if value is None:
             return ""
         if isinstance(value, (int, float, dt.date)) and not isinstance(value, bool):
             return str(value)
         if not isinstance(value, str):
-            self.fail(key, f"'{label or key}' must be text, not a list or a block")
+            self.fail(key, f"'{key}' must be {what}, not a list or a block")
             return ""
         return value
 
@@ -317,11 +363,11 @@ def check_page(parsed: _Parsed, cascade: Mapping[str, tuple[Any, Location]]
             c.problems.append(warning(parsed.source, parsed.lines.get(key, 1),
                                       f"unknown key '{key}'{hint}"))
     title = c.text(data, "title").strip()
-    if not title:
+    if data.get("title") in (None, "") or isinstance(data["title"], str) and not title:
         c.fail("title", "every page needs a title: add a line like 'title: My page' to the front matter"
                if "title" not in data else "the title is empty")
-    step = c.text(data, "step").strip()
-    if not step:
+    step = c.text(data, "step", "one step name, like step: free").strip()
+    if data.get("step") in (None, ""):
         c.problems.append(error(parsed.source, 1 if "step" not in data else origins["step"].line,
                                 "every page needs a step of the funnel: add a line like 'step: free' "
                                 "(or set 'cascade: {step: free}' in the section's _index.md)"))

@@ -24,6 +24,7 @@ class OutputFile:
     path: str           # relative to the output folder, "/"-separated
     data: bytes
     source: str = ""    # what made it, for collision messages
+    yields: bool = False  # an owner's static file of the same path replaces it
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,16 @@ def plan_files(generated: Iterable[OutputFile], copies: Iterable[CopiedFile]
         files[c.path] = c
     for f in generated:
         path = safe_relative(f.path)
+        line = 1 if f.source.endswith(".md") else 0
         if path is None:
-            problems.append(error(f.source or "content", 0, f"would be written outside the output folder "
-                                                            f"({f.path}): rename it"))
+            problems.append(error(f.source, line, f"would be written outside the output folder "
+                                                  f"({f.path}): rename it"))
             continue
         other = files.get(path)
+        if other is not None and f.yields:
+            continue  # the owner's own file wins over one Stepstone makes (robots.txt)
         if other is not None:
-            problems.append(error(f.source or other.source, 0,
+            problems.append(error(f.source, line,
                                   f"this and {other.source} would both be written to output/{path}: "
                                   f"rename or move one of them"))
             continue

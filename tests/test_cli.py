@@ -36,36 +36,6 @@ LIFECYCLE = ["attract", "capture", "nurture", "convert", "satisfy", "upsell", "r
 # Broken sites whose current output contradicts SPEC.md or is unclear; expected.txt holds
 # what Stepstone SHOULD print. Remove an entry once the engine is fixed (the xfail is strict).
 BUGS = {
-    "layout-without-template": "BUG: the message says it looked only in 'the built-in default "
-                               "theme', so the owner is not told where to add checklist.html "
-                               "(themes/default/templates/)",
-    "several-mistakes-content-and-layout": "BUG: a missing layout template is reported only "
-                                           "after every content mistake is fixed, not in the "
-                                           "same run (SPEC 4: all in one run)",
-    "unclosed-quote": "BUG: 'title: \"About us' (no closing quote) is reported at line 3 "
-                      "instead of line 2 where the quote opens, as 'found unexpected end of stream'",
-    "missing-space-after-colon": "BUG: for 'step:awareness' the hint 'check for a missing colon' "
-                                 "does not fit a line that has its colon (the space is missing)",
-    "indented-key": "BUG: a key indented by mistake is reported as 'a value contains a colon': the "
-                    "owner looks for a colon that is not the problem",
-    "apostrophe-in-single-quotes": "BUG: \"title: 'It's our story'\" is reported as 'expected "
-                                   "<block end>, but found <scalar>', parser jargon",
-    "step-as-list": "BUG: 'step: [awareness, free]' gets a second, wrong error 'every page needs "
-                    "a step ... add a line like step: free' although the line is there",
-    "toml-unclosed-quote": "BUG: an unclosed quote in stepstone.toml is reported as \"illegal "
-                           "character '\\n'\", jargon",
-    "toml-key-twice": "BUG: a key set twice in stepstone.toml is reported as 'cannot overwrite a "
-                      "value', which names neither the key nor the fix",
-    "page-and-static-file-one-path": "BUG: a page and a static file for one output path are "
-                                     "reported without a line ('content/about.md: error:')",
-    "title-starting-with-hash": "BUG: 'title: #1 couch cleaner' is reported as 'the title is "
-                                "empty' with no word on why: '#' starts a YAML comment",
-    "title-starting-with-bracket": "BUG: 'title: [New] Our story' is reported as 'expected "
-                                   "<block end>, but found <scalar>', parser jargon",
-    "summary-starting-with-star": "BUG: 'summary: *Fresh* couches' is reported as 'expected "
-                                  "alphabetic or numeric character, but found *', parser jargon",
-    "static-robots-txt": "BUG: static/robots.txt clashing with the generated robots.txt is "
-                         "reported at 'robots.txt', which is not a file of the owner's",
 }
 
 BASE_CONFIG = """\

@@ -68,3 +68,20 @@ def test_a_room_with_form_shows_it_and_sends_to_the_doors_thank_you_page(make_si
     assert post.count('data-stepstone="signup"') == 1
     assert '<input type="hidden" name="next" value="https://example.com/club/welcome/">' in post
     assert post.count('data-stepstone="offer"') == 1  # the primary CTA is still the link to the door
+
+
+def test_the_owners_robots_txt_replaces_the_generated_one(make_site, build_site):
+    site = funnel_site(make_site)
+    (site / "static").mkdir()
+    (site / "static/robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    build_site(site)
+    assert (site / "output/robots.txt").read_text() == "User-agent: *\nDisallow: /private/\n"
+
+
+def test_layout_checklist_is_built_in(make_site, build_site):
+    site = funnel_site(make_site)
+    (site / "content/blog/post.md").write_text(page("List", "free", "- [ ] one\n- [ ] two", layout="checklist"))
+    build_site(site)
+    html = (site / "output/blog/post/index.html").read_text()
+    assert 'class="step-free layout-checklist"' in html
+    assert html.count('type="checkbox"') == 2
