@@ -140,7 +140,7 @@ def load_config(site: Path) -> tuple[SiteConfig, list[Problem]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SiteError([error(CONFIG_FILE, 0, "the file is not UTF-8 text: save it as UTF-8")])
+        raise SiteError([error(CONFIG_FILE, 0, "the file is not UTF-8 text: save it as UTF-8")]) from None
     return parse_config(text)
 
 
@@ -172,7 +172,7 @@ def parse_config(text: str) -> tuple[SiteConfig, list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SiteError([_toml_problem(exc, text)])
+        raise SiteError([_toml_problem(exc, text)]) from None
     r = _Reader(text)
     r.unknown(data, TOP_KEYS, "", CONFIG_FILE)
     title = r.text(data, "title", "")

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
-import frontmatter
-import yaml
-
 from .errors import Location, Problem, did_you_mean, error, warning
+from .source import SourceFile, read_file
 
 CONTENT_DIR = "content"
 SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -118,154 +116,10 @@ class Content:
     files: tuple[str, ...] = ()  # non-Markdown files under content/, relative to it
 
 
-@dataclass(frozen=True)
-class _Parsed:
-    name: str
-    source: str
-    data: dict
-    lines: dict[str, int]
-    body: str
-    body_start: int
-
-
-# --- reading one file ----------------------------------------------------------
-
-SPECIAL_START = "[{*&!|>@`%"
-KEY_LINE = re.compile(r"^(\s*)([A-Za-z0-9_-]+):(?:\s+(.*))?$")
-
-
-def _quoted(key: str, value: str) -> str:
-    return f'{key}: "{value.strip().replace(chr(34), chr(39))}"'
-
-
-def _yaml_problem(exc: yaml.YAMLError, fm: str, first_line: int) -> tuple[int, str]:
-    """(file line, message) for a YAML mistake, read from the line itself, in the owner's words."""
-    lines = fm.split("\n")
-    problem = getattr(exc, "problem_mark", None)
-    context = getattr(exc, "context_mark", None)
-    text = str(getattr(exc, "problem", "") or exc)
-    at = problem.line if problem else 0
-    if "quoted scalar" in str(getattr(exc, "context", "")) and context is not None:
-        return context.line + first_line, ("a quote opened on this line is never closed: end the "
-                                           "value with the same quote, on the same line")
-    for index in (at, at - 1):
-        if not 0 <= index < len(lines):
-            continue
-        line = lines[index]
-        if "\t" in line[: len(line) - len(line.lstrip())]:
-            return index + first_line, "this line is indented with a tab: use spaces, or none at all"
-        squashed = re.match(r"^\s*([A-Za-z0-9_-]+):(\S.*)$", line)
-        if squashed and not squashed.group(2).startswith("//"):
-            return index + first_line, (f"put a space after the colon: "
-                                        f"{squashed.group(1)}: {squashed.group(2)}")
-        m = KEY_LINE.match(line)
-        if not m:
-            continue
-        indent, key, value = m.group(1), m.group(2), (m.group(3) or "").strip()
-        previous = next((l for l in reversed(lines[:index]) if l.strip()), "")
-        if indent and not previous.rstrip().endswith(":") and not previous.startswith((" ", "-")):
-            return index + first_line, (f"'{key}' is indented: start it at the beginning of the "
-                                        f"line, like the other keys")
-        if value[:1] == "'" and value.count("'") > 2:
-            return index + first_line, ("this value is in single quotes but contains an apostrophe: "
-                                        f"use double quotes instead, like {_quoted(key, value[1:-1])}")
-        if value[:1] and value[0] in SPECIAL_START:
-            return index + first_line, (f"a value that starts with '{value[0]}' has a special meaning "
-                                        f"in front matter: put quotes around it, like {_quoted(key, value)}")
-        if "mapping values are not allowed" in text and ": " in value:
-            return index + first_line, (f"the value of '{key}' contains a colon ':': put quotes "
-                                        f"around it, like {_quoted(key, value)}")
-    line = at + first_line if problem else first_line - 1
-    return line, f"the front matter is not valid YAML ({text}): check the quotes and indentation"
-
-
-FENCE = re.compile(r"^-{3,}\s*$")  # python-frontmatter's YAML boundary, matched line by line
-
-
-def split_front_matter(text: str) -> tuple[str, str, int] | None:
-    """(front matter, body, file line of the body's first line), or None if never closed.
-
-    Split by lines (not by python-frontmatter's regex, which swallows blank
-    lines beside a '---') so that every line number stays exact.
-    """
-    lines = text.split("\n")
-    for i in range(1, len(lines)):
-        if FENCE.match(lines[i]):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
-    return None
-
-
-def read_file(path: Path, name: str, source: str) -> tuple[_Parsed | None, list[Problem]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return None, [error(source, line, "the file is not UTF-8 text: save it as UTF-8 "
-                                          "(in most editors: Save As, then choose the encoding 'UTF-8')")]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in text:
-        return None, [error(source, text[: text.index("\x00")].count("\n") + 1,
-                            "the file holds binary data, not text: is it really a Markdown file?")]
-    if not frontmatter.YAMLHandler().detect(text):
-        return _Parsed(name, source, {}, {}, text, 1), []
-    split = split_front_matter(text)
-    if split is None:
-        return None, [error(source, 1, "the front matter starts with '---' but never ends: "
-                                       "add a line with just '---' after the last key")]
-    fm, body, body_start = split
-    data, lines, problems = parse_front_matter(fm, source, first_line=2)
-    return (None if problems else _Parsed(name, source, data, lines, body, body_start)), problems
-
-
-def parse_front_matter(fm: str, source: str, first_line: int) -> tuple[dict, dict[str, int], list[Problem]]:
-    """YAML → (values, line of each key, problems); a bad value is reported at its own key."""
-    loader = yaml.SafeLoader(fm)
-    try:
-        node = loader.get_single_node()
-    except yaml.YAMLError as exc:
-        loader.dispose()
-        line, message = _yaml_problem(exc, fm, first_line)
-        return {}, {}, [error(source, line, message)]
-    if node is None:
-        loader.dispose()
-        return {}, {}, []
-    if not isinstance(node, yaml.MappingNode):
-        loader.dispose()
-        return {}, {}, [error(source, node.start_mark.line + first_line,
-                              "the front matter must be 'key: value' lines, like title: My page")]
-    data, lines, problems = {}, {}, []
-    raw = fm.split("\n")
-    for key_node, value_node in node.value:
-        key, line = str(key_node.value), key_node.start_mark.line + first_line
-        if key in lines:
-            problems.append(error(source, line, f"'{key}' is set twice (also on line {lines[key]}): "
-                                                f"keep only one"))
-            continue
-        lines[key] = line
-        if value_node.tag.endswith(":null") and "#" in raw[key_node.start_mark.line]:
-            problems.append(error(source, line, (
-                f"the value of '{key}' starts with '#', which front matter reads as a comment: put "
-                f"quotes around it, like {_quoted(key, raw[key_node.start_mark.line].split(':', 1)[1])}")))
-            continue
-        if isinstance(value_node, yaml.MappingNode):  # nested keys, e.g. cascade.step
-            for sub, _ in value_node.value:
-                lines.setdefault(f"{key}.{sub.value}", sub.start_mark.line + first_line)
-        try:
-            data[key] = loader.construct_object(value_node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-            mark = getattr(exc, "problem_mark", None) or value_node.start_mark
-            reason = "it is not a real date" if isinstance(exc, ValueError) else " ".join(str(exc).split())
-            problems.append(error(source, mark.line + first_line,
-                                  f"the value of '{key}' cannot be read: {reason}"))
-    loader.dispose()
-    return data, lines, problems
-
-
 # --- checking values -------------------------------------------------------------
 
 class _Checker:
-    def __init__(self, parsed: _Parsed, origins: dict[str, Location]):
+    def __init__(self, parsed: SourceFile, origins: dict[str, Location]):
         self.p = parsed
         self.origins = origins
         self.problems: list[Problem] = []
@@ -346,7 +200,7 @@ def _name_and_url(rel: PurePosixPath, slug: str) -> tuple[str, str]:
     return name, "/" + "/".join(parts) + "/"
 
 
-def check_page(parsed: _Parsed, cascade: Mapping[str, tuple[Any, Location]]
+def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
                ) -> tuple[Page | None, list[Problem]]:
     """Front matter → Page, with cascaded keys filled in and every problem collected."""
     own = parsed.data
@@ -377,7 +231,7 @@ def check_page(parsed: _Parsed, cascade: Mapping[str, tuple[Any, Location]]
         slug = ""
     weight = data.get("weight", 0)
     if not isinstance(weight, int) or isinstance(weight, bool):
-        c.fail("weight", f"weight must be a whole number, like weight: 10")
+        c.fail("weight", "weight must be a whole number, like weight: 10")
         weight = 0
     draft = data.get("draft", False)
     if not isinstance(draft, bool):
@@ -429,7 +283,7 @@ def _ref(ref: str) -> str:
     return ref[:-3] if ref.endswith(".md") else ref
 
 
-def _cascades(parsed: Iterable[_Parsed]) -> tuple[dict[str, dict[str, tuple[Any, Location]]], list[Problem]]:
+def _cascades(parsed: Iterable[SourceFile]) -> tuple[dict[str, dict[str, tuple[Any, Location]]], list[Problem]]:
     """Section folder → its _index.md's cascade keys with where each was written."""
     found, problems = {}, []
     for p in parsed:
@@ -460,7 +314,7 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
     """Read every page under content/; drafts and future pages only when asked for."""
     root = site / CONTENT_DIR
     problems: list[Problem] = []
-    parsed: list[_Parsed] = []
+    parsed: list[SourceFile] = []
     skipped: dict[str, str] = {}
     files = []
     for path in sorted(root.rglob("*")) if root.is_dir() else []:
