@@ -442,3 +442,27 @@ def test_funnel_map_shows_a_room_without_a_door_to_offer_as_empty():
     rows = funnel.funnel_map(Funnel(), pages, run(pages))
     assert rows[0].rooms == (("index", ""),)
     assert rows[1].rooms == (("guides/stains", ""),)
+
+
+def test_keep_reading_for_all_pages_matches_the_one_page_rule():
+    """The fast batch version gives exactly what keep_reading gives page by page."""
+    import datetime as dt
+    import random
+
+    from generator.content import Location, Page
+    from generator.funnel import RELATIONSHIP, Funnel, keep_reading, keep_reading_all
+    rng = random.Random(7)
+    funnel = Funnel(RELATIONSHIP)
+    tags = ["a", "b", "c", "d", "e"]
+    pages = []
+    for i in range(120):
+        step = rng.choice(funnel.ids[:4])
+        pages.append(Page(name=f"s/p{i}", source=f"content/s/p{i}.md", url=f"/s/p{i}/", title=f"T{i % 17}",
+                          step=step, body="", body_start=1,
+                          date=dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(50)) if i % 3 else None,
+                          tags=tuple(sorted(rng.sample(tags, rng.randrange(3)))),
+                          origins=(("step", Location(f"content/s/p{i}.md", 2)),)))
+    standing = {p.name: p.step for p in pages}
+    fast = keep_reading_all(pages, standing, pages, funnel)
+    for p in pages:
+        assert fast[p.name] == keep_reading(p, funnel.index(p.step), pages, funnel), p.name
