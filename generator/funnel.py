@@ -8,9 +8,12 @@ never further: "no one proposes on the first date".
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+import heapq
+from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import combinations
 from typing import Collection, Iterable, Mapping, Protocol, Sequence
 
 from .errors import Location, Problem, did_you_mean
@@ -162,36 +165,51 @@ def keep_reading(page: FunnelPage, stand: int, rooms: Sequence[FunnelPage],
     return tuple(r.name for r in candidates[:limit])
 
 
+MAX_INDEXED_TAGS = 5  # pages with more tags than this use the plain one-page rule
+
+
 def keep_reading_all(pages: Sequence[FunnelPage], standing: Mapping[str, str], rooms: Sequence[FunnelPage],
                      funnel: Funnel, limit: int = 3) -> dict[str, tuple[str, ...]]:
     """`keep_reading` for every page at once, in the same order, without comparing every pair.
 
-    Rooms sharing a tag are found through a tag index; the rest come from one list
-    pre-sorted by the tie-breakers, so a large site stays fast.
+    Rooms are indexed under every subset of their tags, each list sorted by the
+    tie-breakers (latest step first). For a page, rooms sharing k tags are found
+    under the k-subsets of its tags, from the first room at or before its step.
     """
     eligible = [r for r in rooms if not r.is_home and not r.is_listing]
+    if any(len(set(p.tags)) > MAX_INDEXED_TAGS for p in [*pages, *eligible]):
+        return {p.name: keep_reading(p, funnel.index(standing[p.name]), rooms, funnel, limit) for p in pages}
     order = sorted(eligible, key=lambda r: (-funnel.index(r.step), -(r.date.toordinal() if r.date else 0),
                                             r.title.lower(), r.name))
-    rank = {r.name: i for i, r in enumerate(order)}
-    step_of = {r.name: funnel.index(r.step) for r in eligible}
-    by_tag: dict[str, list[str]] = defaultdict(list)
-    for r in eligible:
-        for tag in set(r.tags):
-            by_tag[tag].append(r.name)
-    up_to: dict[int, list[str]] = {}  # rooms at or before a step, in tie-breaker order
+    step_of = {r.name: funnel.index(r.step) for r in order}
+    index: dict[frozenset, list[tuple[int, str]]] = defaultdict(list)  # (rank, name), rank-sorted
+    for rank, r in enumerate(order):
+        tags = sorted(set(r.tags))
+        for k in range(1, len(tags) + 1):
+            for subset in combinations(tags, k):
+                index[frozenset(subset)].append((rank, r.name))
+    negated = {key: [-step_of[name] for _, name in entries] for key, entries in index.items()}
+    up_to: dict[int, list[str]] = {}
     result = {}
     for page in pages:
         stand = funnel.index(standing[page.name])
-        if stand not in up_to:
-            up_to[stand] = [r.name for r in order if step_of[r.name] <= stand]
-        shared = Counter(name for tag in set(page.tags) for name in by_tag.get(tag, ())
-                         if name != page.name and step_of[name] <= stand)
-        chosen = sorted(shared, key=lambda n: (-shared[n], rank[n]))[:limit]
-        for name in up_to[stand]:
-            if len(chosen) >= limit:
-                break
-            if name != page.name and name not in shared:
-                chosen.append(name)
+        tags, chosen = sorted(set(page.tags)), []
+        for k in range(len(tags), 0, -1):
+            lists = [index[key][bisect_left(negated[key], -stand):]
+                     for key in map(frozenset, combinations(tags, k)) if key in index]
+            for _, name in heapq.merge(*lists):
+                if len(chosen) >= limit:
+                    break
+                if name != page.name and name not in chosen:
+                    chosen.append(name)
+        if len(chosen) < limit:
+            if stand not in up_to:
+                up_to[stand] = [r.name for r in order if step_of[r.name] <= stand]
+            for name in up_to[stand]:
+                if len(chosen) >= limit:
+                    break
+                if name != page.name and name not in chosen:
+                    chosen.append(name)
         result[page.name] = tuple(chosen)
     return result
 

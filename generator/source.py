@@ -115,13 +115,22 @@ def read_file(path: Path, name: str, source: str) -> tuple[SourceFile | None, li
     return (None if problems else SourceFile(name, source, data, lines, body, body_start)), problems
 
 
-def parse_front_matter(fm: str, source: str, first_line: int) -> tuple[dict, dict[str, int], list[Problem]]:
-    """YAML → (values, line of each key, problems); a bad value is reported at its own key."""
-    loader = yaml.SafeLoader(fm)
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: same nodes, 5x faster
+
+
+def parse_front_matter(fm: str, source: str, first_line: int,
+                       loader_class: type = FAST_LOADER) -> tuple[dict, dict[str, int], list[Problem]]:
+    """YAML → (values, line of each key, problems); a bad value is reported at its own key.
+
+    Mistakes are worded from the pure-Python loader's report, whichever loader found them.
+    """
+    loader = loader_class(fm)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
         loader.dispose()
+        if loader_class is not yaml.SafeLoader:
+            return parse_front_matter(fm, source, first_line, yaml.SafeLoader)
         line, message = _yaml_problem(exc, fm, first_line)
         return {}, {}, [error(source, line, message)]
     if node is None:
@@ -151,6 +160,9 @@ def parse_front_matter(fm: str, source: str, first_line: int) -> tuple[dict, dic
         try:
             data[key] = loader.construct_object(value_node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            if loader_class is not yaml.SafeLoader:
+                loader.dispose()
+                return parse_front_matter(fm, source, first_line, yaml.SafeLoader)
             mark = getattr(exc, "problem_mark", None) or value_node.start_mark
             reason = "it is not a real date" if isinstance(exc, ValueError) else " ".join(str(exc).split())
             problems.append(error(source, mark.line + first_line,
