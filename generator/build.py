@@ -15,7 +15,7 @@ from . import funnel, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .content import CONTENT_DIR, Content, Page, load_content
 from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted_problems
-from .markup import LinkTargets, Markup, make_markdown, render_body
+from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
 from .render import Site, Theme, find_theme, make_environment, render_site, tag_slug, template_for
 from .write import CopiedFile, OutputFile, check_output_folder, plan_files, write_site
 
@@ -131,10 +131,14 @@ def _markup(config: SiteConfig, content: Content) -> tuple[dict[str, Markup], li
         files=frozenset(content.files),
     )
     md = make_markdown()
+    fast = FastMarkdown() if FastMarkdown.available() else None
     bodies, problems = {}, []
     for page in content.pages:
-        bodies[page.name], found = render_body(md, page.body, page.name, page.source, page.body_start,
-                                               targets)
+        if fast is not None and fast.handles(page.body):
+            bodies[page.name], found = fast.render(page.body, page.name, page.source, page.body_start, targets)
+        else:
+            bodies[page.name], found = render_body(md, page.body, page.name, page.source, page.body_start,
+                                                   targets)
         problems += found
     return bodies, problems
 

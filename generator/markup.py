@@ -7,14 +7,19 @@ link is also recorded with its line, for the funnel's transgression check.
 from __future__ import annotations
 
 import difflib
+import html
+import importlib.util
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.anchors.index import slugify, unique_slug
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
@@ -106,7 +111,7 @@ def render_body(md: MarkdownIt, body: str, page_name: str, source: str, body_sta
             has_tasks = True
         if block.type != "inline" or not block.children:
             continue
-        if not first_paragraph and i > 0 and tokens[i - 1].type == "paragraph_open":
+        if not first_paragraph and i > 0 and tokens[i - 1].type == "paragraph_open" and not tokens[i - 1].hidden:
             first_paragraph = "".join(c.content if c.type in ("text", "code_inline") else
                                       " " if c.type in ("softbreak", "hardbreak") else ""
                                       for c in block.children).strip()
@@ -118,14 +123,20 @@ def render_body(md: MarkdownIt, body: str, page_name: str, source: str, body_sta
                 continue
             # the link's line: where its address stands in the paragraph's own source
             href = str(child.attrGet(attr) or "")
-            found = block.content.find(unquote(href), cursor)
-            if found < 0:
-                found = block.content.find(href, cursor)
-            cursor = found if found >= 0 else cursor
-            line = first + block.content.count("\n", 0, cursor)
+            at, cursor = _find_address(block.content, href, cursor)
+            line = first + block.content.count("\n", 0, at)
             _rewrite(child, attr, page_name, source, line, targets, links, problems)
     html = md.renderer.render(tokens, md.options, env)
     return Markup(html, tuple(links), first_paragraph.strip(), has_tasks), problems
+
+
+def _find_address(text: str, href: str, cursor: int) -> tuple[int, int]:
+    """Where a link's address is written in `text` from `cursor` on: (its position, the new cursor)."""
+    for needle in (unquote(href), href):
+        found = text.find(needle, cursor)
+        if found >= 0:
+            return found, found + len(needle)
+    return cursor, cursor
 
 
 def _rewrite(token: Token, attr: str, page_name: str, source: str, line: int, targets: LinkTargets,
@@ -137,3 +148,67 @@ def _rewrite(token: Token, attr: str, page_name: str, source: str, line: int, ta
     token.attrSet(attr, new)
     if target:
         links.append(Link(page_name, target, line))
+
+
+# --- the fast path --------------------------------------------------------------------
+# markdown-it-pyrs is a compiled port of the same parser. Its CommonMark, tables and
+# strikethrough give the same HTML as the reference; its task lists, footnotes and heading
+# anchors do not, so a body using those (or raw HTML, which could hold links or headings)
+# goes to the reference engine, and heading ids are added here with the reference's rule.
+# tests/test_fast_markdown.py checks both paths agree on every sample site and the corpus.
+
+NEEDS_REFERENCE = re.compile(r"\[\^|^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+\[[ xX]\]|<[A-Za-z/!?]", re.M)
+HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
+LINK_ATTR = re.compile(r'(<a href="|<img src=")([^"]*)"')
+PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+TAG = re.compile(r"<[^>]*>")
+
+
+def _plain_text(html_fragment: str) -> str:
+    return html.unescape(TAG.sub("", html_fragment))
+
+
+class FastMarkdown:
+    """Renders plain CommonMark bodies with markdown-it-pyrs, exactly as `render_body` would."""
+
+    def __init__(self):
+        import markdown_it_pyrs
+        self.md = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
+
+    @staticmethod
+    def available() -> bool:
+        return importlib.util.find_spec("markdown_it_pyrs") is not None
+
+    def handles(self, body: str) -> bool:
+        return NEEDS_REFERENCE.search(body) is None
+
+    def render(self, body: str, page_name: str, source: str, body_start: int,
+               targets: LinkTargets) -> tuple[Markup, list[Problem]]:
+        rendered = self.md.render(body)
+        slugs: set[str] = set()
+
+        def heading(m: re.Match) -> str:
+            slug = unique_slug(slugify(_plain_text(m.group(2))), slugs)
+            return f'<h{m.group(1)} id="{escapeHtml(slug)}">{m.group(2)}</h{m.group(1)}>'
+
+        rendered = HEADING.sub(heading, rendered)
+        links: list[Link] = []
+        problems: list[Problem] = []
+        cursor = 0
+
+        def link(m: re.Match) -> str:
+            nonlocal cursor
+            href = html.unescape(m.group(2))
+            at, cursor = _find_address(body, href, cursor)
+            line = body_start + body.count("\n", 0, at)
+            new, target, message = resolve_href(href, page_name, targets)
+            if message:
+                problems.append(error(source, line, message))
+            if target:
+                links.append(Link(page_name, target, line))
+            return f'{m.group(1)}{escapeHtml(new)}"'
+
+        rendered = LINK_ATTR.sub(link, rendered)
+        first = PARAGRAPH.search(rendered)
+        summary = " ".join(_plain_text(first.group(1)).split("\n")).strip() if first else ""
+        return Markup(rendered, tuple(links), summary, False), problems

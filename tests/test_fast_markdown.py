@@ -1,0 +1,90 @@
+"""The compiled fast path gives exactly the reference engine's result, or is not used."""
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from generator import build, config, content
+from generator.markup import FastMarkdown, LinkTargets, make_markdown, render_body
+
+pytestmark = pytest.mark.skipif(not FastMarkdown.available(), reason="markdown-it-pyrs not installed")
+BENCH = REPO.parent / "shared" / "bench" / "make_site.py"
+
+
+def compare_site(site: Path) -> tuple[int, int]:
+    """(pages both engines rendered identically, pages left to the reference); asserts no difference."""
+    found = content.load_content(site, dt.date(2026, 11, 23))
+    cfg, _ = config.load_config(site)
+    targets = LinkTargets(cfg.base_path, {p.name: p.url for p in found.pages},
+                          {p.url: p.name for p in found.pages}, found.skipped, frozenset(found.files))
+    md, fast = make_markdown(), FastMarkdown()
+    same = reference_only = 0
+    for page in found.pages:
+        if not fast.handles(page.body):
+            reference_only += 1
+            continue
+        args = (page.body, page.name, page.source, page.body_start, targets)
+        assert fast.render(*args) == render_body(md, *args), page.source
+        same += 1
+    return same, reference_only
+
+
+@pytest.mark.parametrize("site", [REPO, REPO / "tests/golden/site", REPO / "generator/starters/relationship",
+                                  REPO / "generator/starters/lifecycle"], ids=lambda p: p.name)
+def test_sample_sites_render_the_same(site):
+    same, _ = compare_site(site)
+    assert same > 0
+
+
+@pytest.mark.skipif(not BENCH.exists(), reason="needs ../shared/bench")
+def test_benchmark_corpus_renders_the_same(tmp_path):
+    subprocess.run([sys.executable, str(BENCH), "--pages", "1500", "--out", str(tmp_path / "site")],
+                   check=True, capture_output=True)
+    same, reference_only = compare_site(tmp_path / "site")
+    assert same > 1000 and reference_only < same
+
+
+TRICKY = {
+    "headings": "# Title\n\n## Same\n\n## Same\n\n### A *b* & `c&d`\n\nSetext\n======\n",
+    "links": "[a](other.md) [b](/x/y/) [c](a%20b.md) [d](https://e.com/?q=1&r=2) ![img](pic%201.png)\n\n"
+             "[e](other.md) and [e again](other.md)\n",
+    "blocks": "> quote with [link](other.md)\n\n1. one\n2. two\n\n- a\n  - b\n\n```\ncode & b\n```\n",
+    "tables": "| a | b |\n|---|:-:|\n| ~~x~~ | **y** |\n",
+    "first paragraph": "- list first\n\nthen the *real*\nparagraph &amp; more\n",
+    "entities": "Caf&eacute; &copy; 2026 &#35; \\* not em\n",
+}
+
+
+@pytest.mark.parametrize("name", TRICKY)
+def test_tricky_bodies_render_the_same(name, tmp_path):
+    targets = LinkTargets("/sub/", {"page": "/page/", "other": "/other/"}, {"/page/": "page", "/other/": "other"},
+                          {}, frozenset())
+    body = textwrap.dedent(TRICKY[name])
+    fast = FastMarkdown()
+    assert fast.handles(body)
+    assert fast.render(body, "page", "content/page.md", 5, targets) == \
+        render_body(make_markdown(), body, "page", "content/page.md", 5, targets)
+
+
+@pytest.mark.parametrize("body", ["- [ ] task\n", "Note.[^1]\n\n[^1]: x\n", "<a href='x.md'>x</a>\n",
+                                  "> 1. [x] done\n", "<h2>raw</h2>\n"])
+def test_bodies_with_features_it_lacks_go_to_the_reference(body):
+    assert not FastMarkdown().handles(body)
+
+
+def test_the_build_uses_both_engines_and_the_output_does_not_change(make_site, build_site, monkeypatch):
+    from conftest import page
+    site = make_site({
+        "content/index.md": page("Home", "awareness", "# Hi\n\nSee [blog](blog/_index.md)."),
+        "content/blog/_index.md": page("Blog", "free", "- [ ] a task", offer="{headline: Blog}"),
+    })
+    build_site(site)
+    with_fast = {p.relative_to(site).as_posix(): p.read_bytes() for p in (site / "output").rglob("*") if p.is_file()}
+    monkeypatch.setattr(FastMarkdown, "available", staticmethod(lambda: False))
+    build_site(site)
+    reference = {p.relative_to(site).as_posix(): p.read_bytes() for p in (site / "output").rglob("*") if p.is_file()}
+    assert with_fast == reference
