@@ -6,7 +6,7 @@ errors touches the output folder, and then in one swap.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jinja2 import Environment
@@ -16,8 +16,10 @@ from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .content import CONTENT_DIR, Content, Page, load_content
 from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted_problems
 from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
-from .render import Site, Theme, find_theme, make_environment, render_site, tag_slug, template_for
-from .write import CopiedFile, OutputFile, check_output_folder, plan_files, write_site
+from .render import (Site, Theme, find_theme, make_environment, output_path, render_extras, render_pages,
+                     render_site, tag_slug, template_for)
+from .workers import default_jobs, map_chunks
+from .write import CopiedFile, OutputFile, check_output_folder, plan_files, write_file, write_site
 
 STATIC_DIR = "static"
 
@@ -30,7 +32,7 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     strict: bool = False
-    jobs: int = 1
+    jobs: int = field(default_factory=default_jobs)
     today: dt.date | None = None
 
     @property
@@ -77,8 +79,8 @@ def analyse(options: BuildOptions) -> Analysis:
         config = config.with_base_url(options.base_url)
     theme, theme_problems = find_theme(options.site, config.theme, config.line("theme"))
     env = make_environment(theme, config.base_path)
-    content = load_content(options.site, options.day, options.drafts, options.future)
-    bodies, link_problems = _markup(config, content)
+    content = load_content(options.site, options.day, options.drafts, options.future, options.jobs)
+    bodies, link_problems = _markup(config, content, options.jobs)
     menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
             for m in config.menu]
     links = [link for body in bodies.values() for link in body.links]
@@ -106,12 +108,35 @@ def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembl
     return Assembled(site, files, tuple(problems))
 
 
-def build(options: BuildOptions) -> Assembled:
-    """Check everything, then write the output folder in one swap."""
+def build(options: BuildOptions) -> Analysis:
+    """Check everything, then write the output folder in one swap; pages are rendered on every core."""
     check_output_folder(options.site, options.output)
-    result = assemble(options)
-    write_site(options.output, result.files)
-    return result
+    analysis = analyse(options)
+    site, theme, env = analysis.site, analysis.theme, analysis.env
+    problems = _stop_on_errors(list(analysis.problems), options.strict)
+    extras, render_problems = render_extras(site, env, theme)
+    _stop_on_errors([*problems, *render_problems], options.strict)
+    pages = [OutputFile(output_path(p.url), None, p.source) for p in site.pages]
+    files, collisions = plan_files([*pages, *extras, *_site_files(site, site.bodies)],
+                                   _copies(options.site, theme.static_dirs, analysis.files))
+    _stop_on_errors([*problems, *collisions], options.strict)
+
+    def render_pages_into(staging: Path) -> None:
+        found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs)
+        _stop_on_errors([*problems, *(p for chunk in found for p in chunk)], options.strict)
+
+    write_site(options.output, files, render_pages_into)
+    return replace(analysis, problems=tuple(problems))
+
+
+def _render_chunk(state: tuple[Site, Theme, Path], indexes: list[int]) -> list[Problem]:
+    """Render pages[i] for i in indexes and write them into the staging folder."""
+    site, theme, staging = state
+    env = make_environment(theme, site.config.base_path)
+    files, problems = render_pages(site, env, theme, (site.pages[i] for i in indexes))
+    for f in files:
+        write_file(staging, f.path, f.data)
+    return problems
 
 
 def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
@@ -122,7 +147,7 @@ def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
     return sorted_problems(problems)
 
 
-def _markup(config: SiteConfig, content: Content) -> tuple[dict[str, Markup], list[Problem]]:
+def _markup(config: SiteConfig, content: Content, jobs: int) -> tuple[dict[str, Markup], list[Problem]]:
     targets = LinkTargets(
         base_path=config.base_path,
         urls={p.name: p.url for p in content.pages},
@@ -130,17 +155,26 @@ def _markup(config: SiteConfig, content: Content) -> tuple[dict[str, Markup], li
         skipped=content.skipped,
         files=frozenset(content.files),
     )
+    bodies, problems = {}, []
+    for chunk in map_chunks(_markup_chunk, (targets, content.pages), range(len(content.pages)), jobs):
+        for name, body, found in chunk:
+            bodies[name] = body
+            problems += found
+    return bodies, problems
+
+
+def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...]], indexes: list[int]
+                  ) -> list[tuple[str, Markup, list[Problem]]]:
+    """Bodies of pages[i] for i in indexes: the fast engine where it gives the same HTML."""
+    targets, pages = state
     md = make_markdown()
     fast = FastMarkdown() if FastMarkdown.available() else None
-    bodies, problems = {}, []
-    for page in content.pages:
-        if fast is not None and fast.handles(page.body):
-            bodies[page.name], found = fast.render(page.body, page.name, page.source, page.body_start, targets)
-        else:
-            bodies[page.name], found = render_body(md, page.body, page.name, page.source, page.body_start,
-                                                   targets)
-        problems += found
-    return bodies, problems
+    done = []
+    for page in (pages[i] for i in indexes):
+        args = (page.body, page.name, page.source, page.body_start, targets)
+        body, found = fast.render(*args) if fast and fast.handles(page.body) else render_body(md, *args)
+        done.append((page.name, body, found))
+    return done
 
 
 def _menu_target(url: str, pages: tuple[Page, ...]) -> str:

@@ -20,6 +20,7 @@ from .errors import Problem, SiteError, UsageError, has_errors
 from .funnel import funnel_map
 from .render import Site
 from .scaffold import new_site, starter_names
+from .workers import default_jobs
 
 SITE_HELP = "the site folder (holding stepstone.toml); default: the current folder"
 
@@ -80,7 +81,7 @@ def new(directory: Path, funnel: str) -> None:
 
 def _build_options(site, out, base_url, drafts, future, strict, jobs) -> BuildOptions:
     return BuildOptions(site=site, out=out, base_url=base_url, drafts=drafts, future=future,
-                        strict=strict, jobs=jobs)
+                        strict=strict, jobs=jobs or default_jobs())
 
 
 site_option = click.option("--site", type=click.Path(path_type=Path, file_okay=False), default=".",
@@ -94,7 +95,7 @@ site_option = click.option("--site", type=click.Path(path_type=Path, file_okay=F
 @click.option("--drafts", is_flag=True, help="include pages with draft: true")
 @click.option("--future", is_flag=True, help="include pages dated in the future")
 @click.option("--strict", is_flag=True, help="treat warnings as errors")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, help="worker processes")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes (default: all cores)")
 @handles_errors
 def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
     """Build the site into the output folder."""
@@ -113,7 +114,7 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
 @handles_errors
 def check(site, strict) -> None:
     """Print the funnel map and every problem; write nothing."""
-    options = _build_options(site, None, None, False, False, strict, 1)
+    options = _build_options(site, None, None, False, False, strict, None)
     analysis = analyse(options)
     click.echo(format_map(analysis.site))
     problems = list(analysis.problems)

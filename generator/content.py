@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import Location, Problem, did_you_mean, error, warning
 from .source import SourceFile, read_file
+from .workers import map_chunks
 
 CONTENT_DIR = "content"
 SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -310,26 +311,30 @@ def _cascade_for(name: str, cascades: Mapping[str, dict]) -> dict[str, tuple[Any
     return merged
 
 
-def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool = False) -> Content:
+def _read_chunk(root: Path, rels: list[str]) -> list[tuple[str, SourceFile | None, list[Problem]]]:
+    return [(rel, *read_file(root / rel, rel[:-3], f"{CONTENT_DIR}/{rel}")) for rel in rels]
+
+
+def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool = False,
+                 jobs: int = 1) -> Content:
     """Read every page under content/; drafts and future pages only when asked for."""
     root = site / CONTENT_DIR
     problems: list[Problem] = []
     parsed: list[SourceFile] = []
     skipped: dict[str, str] = {}
-    files = []
+    files, markdown = [], []
     for path in sorted(root.rglob("*")) if root.is_dir() else []:
         rel = path.relative_to(root).as_posix()
         if any(part.startswith(".") for part in PurePosixPath(rel).parts) or not path.is_file():
             continue
-        if path.suffix.lower() != ".md":
-            files.append(rel)
-            continue
-        result, found = read_file(path, rel[:-3], f"{CONTENT_DIR}/{rel}")
-        problems += found
-        if result is None:
-            skipped[rel[:-3]] = "broken"
-        else:
-            parsed.append(result)
+        (markdown if path.suffix.lower() == ".md" else files).append(rel)
+    for chunk in map_chunks(_read_chunk, root, markdown, jobs):
+        for rel, result, found in chunk:
+            problems += found
+            if result is None:
+                skipped[rel[:-3]] = "broken"
+            else:
+                parsed.append(result)
     cascades, cascade_problems = _cascades(parsed)
     problems += cascade_problems
     pages: list[Page] = []

@@ -139,7 +139,7 @@ class Site:
     def is_public(self, page: Page) -> bool:
         return self.config.funnel.is_public(page.step)
 
-    @property
+    @cached_property
     def public_pages(self) -> list[Page]:
         return [p for p in self.pages if self.is_public(p)]
 
@@ -277,38 +277,53 @@ def choose_template(page: Page) -> str:
     return "home.html" if page.is_home else "section.html" if page.is_listing else "page.html"
 
 
-def render_site(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:
-    """Every HTML page of the site: content pages, tag pages and the 404 page."""
-    files: list[OutputFile] = []
-    problems: list[Problem] = []
+def _emit(env: jinja2.Environment, theme: Theme, path: str, template_name: str, context: dict,
+          source: str, line: int) -> tuple[OutputFile | None, Problem | None]:
+    template, problem = template_for(env, theme, template_name, source, line)
+    if problem:
+        return None, problem
+    try:
+        return OutputFile(path, template.render(context).encode("utf-8"), source), None
+    except Exception as exc:  # anything a theme's template raises is the theme's mistake
+        return None, template_problem(exc, theme)
 
-    def emit(path: str, template_name: str, context: dict, source: str, line: int) -> None:
-        template, problem = template_for(env, theme, template_name, source, line)
-        if problem:
-            problems.append(problem)
-            return
-        try:
-            files.append(OutputFile(path, template.render(context).encode("utf-8"), source))
-        except Exception as exc:  # anything a theme's template raises is the theme's mistake
-            problems.append(template_problem(exc, theme))
 
-    for page in site.pages:
-        emit(output_path(page.url), choose_template(page), page_context(site, page),
-             page.source, page.where("layout").line if page.layout else 1)
+def _collect(results) -> tuple[list[OutputFile], list[Problem]]:
+    results = list(results)
+    return [f for f, _ in results if f], [p for _, p in results if p]
+
+
+def render_pages(site: Site, env: jinja2.Environment, theme: Theme,
+                 pages: Iterable[Page]) -> tuple[list[OutputFile], list[Problem]]:
+    """The HTML of some content pages (a worker renders its share of the site)."""
+    return _collect(_emit(env, theme, output_path(page.url), choose_template(page), page_context(site, page),
+                          page.source, page.where("layout").line if page.layout else 1) for page in pages)
+
+
+def render_extras(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:
+    """The pages Stepstone makes itself: tag pages, the tag index and the 404 page."""
     tags: dict[str, list[Page]] = {}
     for p in site.public_pages:
         for t in p.tags:
             tags.setdefault(t, []).append(p)
-    tag_list = [(t, tag_slug(t), len(ps)) for t, ps in sorted(tags.items(), key=lambda kv: kv[0].lower())]
+    jobs = []
     if tags:
-        emit("tags/index.html", "tags.html", {**_common(site, "/tags/", True), "tags": tag_list,
-                                              "title": "Tags", "tag_slug": tag_slug}, "theme", 0)
+        tag_list = [(t, tag_slug(t), len(ps)) for t, ps in sorted(tags.items(), key=lambda kv: kv[0].lower())]
+        jobs.append(("tags/index.html", "tags.html", {**_common(site, "/tags/", True), "tags": tag_list,
+                                                      "title": "Tags", "tag_slug": tag_slug}))
     for tag, pages in sorted(tags.items()):
         url = f"/tags/{tag_slug(tag)}/"
-        emit(output_path(url), "tag.html", {**_common(site, url, True), "tag": tag,
-                                            "title": f"Tagged “{tag}”", "pages": listing_order(pages),
-                                            "tag_slug": tag_slug}, "theme", 0)
-    emit("404.html", "404.html", {**_common(site, "/404.html", False), "title": "Page not found",
-                                  "recent": listing_order(p for p in site.public_pages
-                                                          if not p.is_home)[:5]}, "theme", 0)
-    return files, problems
+        jobs.append((output_path(url), "tag.html", {**_common(site, url, True), "tag": tag,
+                                                    "title": f"Tagged “{tag}”", "pages": listing_order(pages),
+                                                    "tag_slug": tag_slug}))
+    jobs.append(("404.html", "404.html", {**_common(site, "/404.html", False), "title": "Page not found",
+                                          "recent": listing_order(p for p in site.public_pages
+                                                                  if not p.is_home)[:5]}))
+    return _collect(_emit(env, theme, path, name, context, "theme", 0) for path, name, context in jobs)
+
+
+def render_site(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:
+    """Every HTML page of the site, in memory: content pages, tag pages and the 404 page."""
+    pages, page_problems = render_pages(site, env, theme, site.pages)
+    extras, extra_problems = render_extras(site, env, theme)
+    return pages + extras, page_problems + extra_problems

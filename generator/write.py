@@ -11,7 +11,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .errors import Problem, UsageError, error
 
@@ -22,7 +22,7 @@ MARKER_TEXT = b"This folder is written by Stepstone and replaced whole on every 
 @dataclass(frozen=True)
 class OutputFile:
     path: str           # relative to the output folder, "/"-separated
-    data: bytes
+    data: bytes | None  # None: written later by a page renderer
     source: str = ""    # what made it, for collision messages
     yields: bool = False  # an owner's static file of the same path replaces it
 
@@ -84,8 +84,22 @@ def plan_files(generated: Iterable[OutputFile], copies: Iterable[CopiedFile]
     return files, problems
 
 
-def write_site(out: Path, files: dict[str, OutputFile | CopiedFile]) -> None:
-    """Write everything into a staging folder beside `out`, then swap it into place."""
+def write_file(root: Path, path: str, data: bytes) -> None:
+    target = root / path
+    try:
+        target.write_bytes(data)
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
+               fill: Callable[[Path], None] | None = None) -> None:
+    """Write everything into a staging folder beside `out`, then swap it into place.
+
+    Files whose data is None are left to `fill(staging)` (the page renderers); if it
+    raises, the staging folder is removed and `out` is untouched.
+    """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.stepstone-new"
@@ -94,18 +108,21 @@ def write_site(out: Path, files: dict[str, OutputFile | CopiedFile]) -> None:
         if leftover.exists():
             shutil.rmtree(leftover)
     staging.mkdir()
-    made: set[Path] = {staging}
-    for path in sorted(files):
-        target = staging / path
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        item = files[path]
-        if isinstance(item, OutputFile):
-            target.write_bytes(item.data)
-        else:
-            shutil.copyfile(item.origin, target)
-    (staging / MARKER).write_bytes(MARKER_TEXT)
+    try:
+        for folder in sorted({str(PurePosixPath(p).parent) for p in files} - {"."}):
+            (staging / folder).mkdir(parents=True, exist_ok=True)
+        for path in sorted(files):
+            item = files[path]
+            if isinstance(item, CopiedFile):
+                shutil.copyfile(item.origin, staging / path)
+            elif item.data is not None:
+                write_file(staging, path, item.data)
+        if fill is not None:
+            fill(staging)
+        (staging / MARKER).write_bytes(MARKER_TEXT)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if out.exists():
         os.rename(out, retired)
     os.rename(staging, out)

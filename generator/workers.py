@@ -1,0 +1,47 @@
+"""Run a function over chunks of work on several cores, results in order.
+
+Workers are forked after the shared data of a stage exists (the site, the
+link targets), so they inherit it instead of receiving a pickled copy; only
+the chunks of work and their results cross between processes. Where fork is
+not available, or the work is small, everything runs in this process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any, Callable, Sequence, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+MIN_PARALLEL_ITEMS = 200  # below this, starting processes costs more than it saves
+
+_inherited: dict[str, Any] = {}  # in a worker process only: the state it was forked with
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _start(state: Any) -> None:
+    _inherited["state"] = state
+
+
+def _run(task: tuple[Callable, list]) -> Any:
+    fn, chunk = task
+    return fn(_inherited["state"], chunk)
+
+
+def chunked(items: Sequence[Item], count: int) -> list[list[Item]]:
+    """`items` in about `count` contiguous chunks, none empty."""
+    size = max(1, -(-len(items) // max(count, 1)))
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def map_chunks(fn: Callable[[Any, list[Item]], Result], state: Any, items: Sequence[Item],
+               jobs: int) -> list[Result]:
+    """[fn(state, chunk) for each chunk of items], on `jobs` processes when that pays."""
+    if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(state, chunk) for chunk in chunked(items, 1)] if items else []
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_start, initargs=(state,)) as pool:
+        return pool.map(_run, [(fn, chunk) for chunk in chunked(items, jobs * 4)], chunksize=1)

@@ -1,0 +1,59 @@
+"""The same site, byte for byte, whichever way it is built (one core, several, in memory)."""
+import random
+
+import pytest
+
+from conftest import TODAY, page, write_site
+from generator.build import BuildOptions, assemble, build
+from generator.workers import MIN_PARALLEL_ITEMS
+
+STEPS = ["awareness", "free", "insider", "trial"]
+TAGS = ["stains", "pets", "fabric", "kids", "wood", "leather"]
+
+
+def generated_site(root, pages: int):
+    """A site big enough for the workers to start: sections, tags, doors, links, a task list."""
+    rng = random.Random(3)
+    files = {"content/index.md": page("Home", "awareness", "Welcome. See [the blog](blog/_index.md).")}
+    files["content/blog/_index.md"] = page("Blog", "free", "All posts.", offer="{headline: Read the blog}")
+    files["content/club/join.md"] = page("Join", "insider", "Join us.", offer="{headline: Join}",
+                                         form="signup", thank_you="club/welcome")
+    files["content/club/welcome.md"] = page("Welcome", "insider", "- [ ] first\n- [x] second")
+    files["content/trial/coupon.md"] = page("Coupon", "trial", "Half off.",
+                                            offer="{headline: Coupon, url: 'https://shop.example.com/'}")
+    for i in range(pages):
+        tags = ", ".join(rng.sample(TAGS, rng.randrange(1, 4)))
+        other = rng.randrange(pages)
+        body = f"## Part {i}\n\nRead [post {other}](post-{other}.md) too.\n\n| a | b |\n|---|---|\n| {i} | x |\n"
+        if i % 17 == 0:
+            body += "\nA footnote.[^1]\n\n[^1]: here\n"
+        files[f"content/blog/post-{i}.md"] = page(f"Post {i}", "free", body, tags=f"[{tags}]",
+                                                  date=f"2026-0{1 + i % 9}-{1 + i % 27:02d}")
+    return write_site(root, files)
+
+
+def tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory):
+    return generated_site(tmp_path_factory.mktemp("big") / "site", MIN_PARALLEL_ITEMS + 100)
+
+
+def test_one_core_and_two_cores_write_the_same_bytes(big_site, tmp_path):
+    build(BuildOptions(site=big_site, out=tmp_path / "one", jobs=1, today=TODAY))
+    build(BuildOptions(site=big_site, out=tmp_path / "two", jobs=2, today=TODAY))
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert len(one) > MIN_PARALLEL_ITEMS
+    assert one == two
+
+
+def test_written_site_equals_the_site_built_in_memory(big_site, tmp_path):
+    build(BuildOptions(site=big_site, out=tmp_path / "out", jobs=2, today=TODAY))
+    written = tree(tmp_path / "out")
+    in_memory = assemble(BuildOptions(site=big_site, jobs=1, today=TODAY)).files
+    for path, item in in_memory.items():
+        data = item.data if hasattr(item, "data") else item.origin.read_bytes()
+        assert written[path] == data, path
+    assert set(written) - set(in_memory) == {".stepstone-output"}
