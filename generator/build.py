@@ -11,15 +11,19 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from . import funnel, sitefiles
+from . import __version__, funnel, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
+from .cache import (BuildCache, LastBuild, fingerprint, input_signature, load_cache, load_last_build, save_cache,
+                    save_last_build)
 from .content import CONTENT_DIR, Content, Page, load_content
+from .source import digest
 from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted_problems
 from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
-from .render import (Site, Theme, find_theme, make_environment, output_path, render_extras, render_pages,
-                     render_site, tag_slug, template_for)
+from .render import (Site, Theme, find_theme, make_environment, output_path, page_context, render_extras,
+                     render_pages, render_site, tag_slug, template_for)
 from .workers import default_jobs, map_chunks
-from .write import CopiedFile, OutputFile, check_output_folder, plan_files, write_file, write_site
+from .write import (CopiedFile, OutputFile, check_output_folder, output_id_of, plan_files, update_site, write_file,
+                    write_site)
 
 STATIC_DIR = "static"
 
@@ -64,28 +68,25 @@ class Assembled:
     problems: tuple[Problem, ...]  # warnings only: errors raise SiteError
 
 
-def analyse(options: BuildOptions) -> Analysis:
+def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
     """Read config and content and apply the funnel rules, collecting every problem.
 
     Only a broken stepstone.toml stops here (SiteError): nothing can be judged without it.
+    With a cache, unchanged files, bodies and funnel plans are taken from it.
     """
-    if not (options.site / CONFIG_FILE).is_file():
-        raise UsageError(f"no {CONFIG_FILE} in {options.site}: run 'stepstone new DIR' to start a "
-                         f"site, or pass --site DIR")
-    if options.base_url and base_url_problem(options.base_url):
-        raise UsageError(f"--base-url: {base_url_problem(options.base_url)}")
+    cache = cache if cache is not None else BuildCache()
+    _check_usage(options)
     config, config_problems = load_config(options.site)
     if options.base_url:
         config = config.with_base_url(options.base_url)
     theme, theme_problems = find_theme(options.site, config.theme, config.line("theme"))
     env = make_environment(theme, config.base_path)
-    content = load_content(options.site, options.day, options.drafts, options.future, options.jobs)
-    bodies, link_problems = _markup(config, content, options.jobs)
+    content = load_content(options.site, options.day, options.drafts, options.future, options.jobs, cache)
+    bodies, link_problems = _markup(config, content, options.jobs, cache)
     menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
             for m in config.menu]
     links = [link for body in bodies.values() for link in body.links]
-    plan = funnel.plan(config.funnel, content.pages, links, menu, {f.name for f in config.forms},
-                       options.day)
+    plan = _plan(config, content.pages, links, menu, options.day, cache)
     site = Site(config, content.pages, bodies, plan, options.day)
     layouts = [template_for(env, theme, f"{p.layout}.html", p.source, p.where("layout").line)[1]
                for p in content.pages if p.layout]
@@ -108,35 +109,120 @@ def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembl
     return Assembled(site, files, tuple(problems))
 
 
-def build(options: BuildOptions) -> Analysis:
-    """Check everything, then write the output folder in one swap; pages are rendered on every core."""
+@dataclass(frozen=True)
+class BuildResult:
+    pages: int
+    problems: tuple[Problem, ...]   # warnings: errors raise SiteError
+    stats: dict[str, int]           # pages rendered, pages reused, files read...
+    site: Site | None = None        # None when nothing had changed and nothing was read
+
+
+def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult:
+    """Check everything, then write only what changed since the last build.
+
+    With no usable cache, or when most pages changed, the whole site is written into a
+    staging folder on every core and swapped into place. Otherwise the changed files are
+    rendered in memory first and then replaced one by one: a failed build writes nothing.
+    `serve` passes its own cache, kept in memory; `build` loads and saves .stepstone/.
+    """
+    _check_usage(options)
     check_output_folder(options.site, options.output)
-    analysis = analyse(options)
+    persistent = cache is None
+    if persistent:
+        signature = input_signature(options.site, (options.base_url, options.drafts, options.future, options.day,
+                                                   str(options.output.resolve())))
+        last = load_last_build(options.site)
+        if last and last.signature == signature and last.output_id == output_id_of(options.output) != "":
+            problems = _stop_on_errors(list(last.problems), options.strict)
+            return BuildResult(last.pages, tuple(problems), {"pages reused": last.pages})
+    cache = load_cache(options.site) if persistent else cache
+    cache.stats = {}
+    analysis = analyse(options, cache)
     site, theme, env = analysis.site, analysis.theme, analysis.env
     problems = _stop_on_errors(list(analysis.problems), options.strict)
     extras, render_problems = render_extras(site, env, theme)
     _stop_on_errors([*problems, *render_problems], options.strict)
-    pages = [OutputFile(output_path(p.url), None, p.source) for p in site.pages]
-    files, collisions = plan_files([*pages, *extras, *_site_files(site, site.bodies)],
+    pages = {output_path(p.url): p for p in site.pages}
+    files, collisions = plan_files([*(OutputFile(path, None, p.source) for path, p in pages.items()), *extras,
+                                    *_site_files(site, site.bodies)],
                                    _copies(options.site, theme.static_dirs, analysis.files))
     _stop_on_errors([*problems, *collisions], options.strict)
+    keys = _output_keys(site, theme, files, pages, cache)
+    output_id = digest(repr(sorted(keys.items())))
+    changed = [path for path, key in keys.items() if cache.outputs.get(path) != key]
+    stale = sorted(set(cache.outputs) - set(keys))
+    changed_pages = [pages[path] for path in changed if path in pages]
+    in_place = output_id_of(options.output) == cache.output_id != "" and len(changed_pages) <= len(pages) // 2
+    if in_place:
+        rendered = map_chunks(_render_chunk, (site, theme, None), [site.pages.index(p) for p in changed_pages]
+                              if changed_pages else [], options.jobs)
+        page_files = {f.path: f for chunk in rendered for f in chunk[0]}
+        _stop_on_errors([*problems, *(p for chunk in rendered for p in chunk[1])], options.strict)
+        update_site(options.output, {path: page_files.get(path, files[path]) for path in changed}, stale,
+                    output_id)
+    else:
+        def render_pages_into(staging: Path) -> None:
+            found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs)
+            _stop_on_errors([*problems, *(p for chunk in found for p in chunk[1])], options.strict)
 
-    def render_pages_into(staging: Path) -> None:
-        found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs)
-        _stop_on_errors([*problems, *(p for chunk in found for p in chunk)], options.strict)
+        write_site(options.output, files, render_pages_into, output_id)
+        changed_pages = list(site.pages)
+    cache.outputs, cache.output_id = keys, output_id
+    cache.stats["pages rendered"] = len(changed_pages)
+    cache.stats["pages reused"] = len(site.pages) - len(changed_pages)
+    if persistent:
+        save_cache(options.site, cache)
+        save_last_build(options.site, LastBuild(signature, output_id, len(site.pages), tuple(problems)))
+    return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
-    write_site(options.output, files, render_pages_into)
-    return replace(analysis, problems=tuple(problems))
+
+def _output_keys(site: Site, theme: Theme, files: dict, pages: dict[str, Page],
+                 cache: BuildCache) -> dict[str, str]:
+    """What each output file is made from, as a digest: unchanged digest, unchanged file."""
+    everywhere = digest(repr((__version__, fingerprint(site.config), site.today, theme_digest(theme))))
+    keys = {}
+    for path, item in files.items():
+        if path in pages:
+            page = pages[path]
+            context = {k: v for k, v in page_context(site, page).items() if k not in ("site", "funnel", "content")}
+            keys[path] = digest(repr((everywhere, cache.bodies[page.name][3], fingerprint(context))))
+        elif isinstance(item, CopiedFile):
+            stat = item.origin.stat()
+            keys[path] = digest(repr((item.source, stat.st_mtime_ns, stat.st_size)))
+        else:
+            keys[path] = digest(item.data)
+    return keys
 
 
-def _render_chunk(state: tuple[Site, Theme, Path], indexes: list[int]) -> list[Problem]:
-    """Render pages[i] for i in indexes and write them into the staging folder."""
+def theme_digest(theme: Theme) -> str:
+    """The templates of the theme and its fallback: a change to any re-renders every page."""
+    parts = []
+    for folder in theme.template_dirs:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                parts.append((path.relative_to(folder).as_posix(), digest(path.read_bytes())))
+    return digest(repr(parts))
+
+
+def _render_chunk(state: tuple[Site, Theme, Path | None], indexes: list[int]
+                  ) -> tuple[list[OutputFile], list[Problem]]:
+    """Render pages[i] for i in indexes: into the staging folder if given, else returned."""
     site, theme, staging = state
     env = make_environment(theme, site.config.base_path)
     files, problems = render_pages(site, env, theme, (site.pages[i] for i in indexes))
+    if staging is None:
+        return files, problems
     for f in files:
         write_file(staging, f.path, f.data)
-    return problems
+    return [], problems
+
+
+def _check_usage(options: BuildOptions) -> None:
+    if not (options.site / CONFIG_FILE).is_file():
+        raise UsageError(f"no {CONFIG_FILE} in {options.site}: run 'stepstone new DIR' to start a "
+                         f"site, or pass --site DIR")
+    if options.base_url and base_url_problem(options.base_url):
+        raise UsageError(f"--base-url: {base_url_problem(options.base_url)}")
 
 
 def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
@@ -147,7 +233,9 @@ def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
     return sorted_problems(problems)
 
 
-def _markup(config: SiteConfig, content: Content, jobs: int) -> tuple[dict[str, Markup], list[Problem]]:
+def _markup(config: SiteConfig, content: Content, jobs: int,
+            cache: BuildCache) -> tuple[dict[str, Markup], list[Problem]]:
+    """Every body as HTML; a body is rendered again only if it, or what its links point to, changed."""
     targets = LinkTargets(
         base_path=config.base_path,
         urls={p.name: p.url for p in content.pages},
@@ -155,12 +243,29 @@ def _markup(config: SiteConfig, content: Content, jobs: int) -> tuple[dict[str, 
         skipped=content.skipped,
         files=frozenset(content.files),
     )
-    bodies, problems = {}, []
-    for chunk in map_chunks(_markup_chunk, (targets, content.pages), range(len(content.pages)), jobs):
+    targets_digest = digest(repr((targets.base_path, sorted(targets.urls.items()),
+                                  sorted(targets.skipped.items()), sorted(targets.files))))
+    keys = {p.name: (digest(p.body), p.source, p.body_start, targets_digest) for p in content.pages}
+    known = {name: entry for name, entry in cache.bodies.items() if keys.get(name) == entry[0]}
+    todo = [i for i, p in enumerate(content.pages) if p.name not in known]
+    for chunk in map_chunks(_markup_chunk, (targets, content.pages), todo, jobs):
         for name, body, found in chunk:
-            bodies[name] = body
-            problems += found
-    return bodies, problems
+            known[name] = (keys[name], body, found, digest(body.html))
+    cache.bodies = known
+    cache.stats["bodies rendered"] = len(todo)
+    bodies = {p.name: known[p.name][1] for p in content.pages}
+    return bodies, [problem for entry in known.values() for problem in entry[2]]
+
+
+def _plan(config: SiteConfig, pages: tuple[Page, ...], links: list, menu: list, today: dt.date,
+          cache: BuildCache) -> funnel.Plan:
+    """The funnel's decisions; the same as last time when no page's metadata or link changed."""
+    key = digest(repr((config.funnel, config.forms, menu, today, [(p.name, p.meta_digest) for p in pages],
+                       links)))
+    if cache.plan is None or cache.plan[0] != key:
+        cache.plan = (key, funnel.plan(config.funnel, pages, links, menu, {f.name for f in config.forms},
+                                       today))
+    return cache.plan[1]
 
 
 def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...]], indexes: list[int]

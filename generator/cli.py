@@ -103,9 +103,10 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
     options = _build_options(site, out, base_url, drafts, future, strict, jobs)
     result = build(options)
     _report(result.problems)
-    pages = len(result.site.pages)
-    click.echo(f"Built {pages} page{'s' * (pages != 1)} into {options.output} "
-               f"in {time.perf_counter() - started:.2f} s ({_count(result.problems)})")
+    reused = result.stats.get("pages reused", 0)
+    click.echo(f"Built {result.pages} page{'s' * (result.pages != 1)} into {options.output}: "
+               f"{result.pages - reused} written, {reused} unchanged, in {time.perf_counter() - started:.2f} s "
+               f"({_count(result.problems)})")
 
 
 @main.command()

@@ -12,7 +12,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
 from .errors import Location, Problem, did_you_mean, error, warning
-from .source import SourceFile, read_file
+from .cache import BuildCache, SourceEntry
+from .source import SourceFile, digest, parse_source
 from .workers import map_chunks
 
 CONTENT_DIR = "content"
@@ -76,6 +77,7 @@ class Page:
     image: str = ""
     params: tuple[tuple[str, Any], ...] = ()  # the owner's own keys, for custom templates
     origins: tuple[tuple[str, Location], ...] = ()  # key -> where it was written (own or cascade)
+    meta_digest: str = ""  # hash of everything but the body: what other pages' HTML may show of it
 
     @property
     def is_home(self) -> bool:
@@ -272,6 +274,8 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
         image=c.text(data, "image").strip(),
         params=tuple(sorted((k, v) for k, v in own.items() if k not in KNOWN_KEYS)),
         origins=tuple(sorted(origins.items())),
+        meta_digest=digest(parsed.name + parsed.front_digest + repr(sorted(
+            (k, repr(v)) for k, (v, _) in cascade.items() if k not in own))),
     )
     if c.problems and any(p.severity == "error" for p in c.problems):
         return None, c.problems
@@ -311,12 +315,34 @@ def _cascade_for(name: str, cascades: Mapping[str, dict]) -> dict[str, tuple[Any
     return merged
 
 
-def _read_chunk(root: Path, rels: list[str]) -> list[tuple[str, SourceFile | None, list[Problem]]]:
-    return [(rel, *read_file(root / rel, rel[:-3], f"{CONTENT_DIR}/{rel}")) for rel in rels]
+def _read_chunk(root: Path, rels: list[tuple[str, tuple[int, int]]]) -> list[tuple[str, SourceEntry]]:
+    done = []
+    for rel, stat in rels:
+        raw = (root / rel).read_bytes()
+        done.append((rel, SourceEntry(stat, digest(raw), *parse_source(raw, rel[:-3], f"{CONTENT_DIR}/{rel}"))))
+    return done
+
+
+def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache) -> dict[str, SourceEntry]:
+    """Every Markdown file parsed: from the cache when its size and time are unchanged, else read."""
+    entries, to_read = {}, []
+    for rel in markdown:
+        st = (root / rel).stat()
+        stat = (st.st_mtime_ns, st.st_size)
+        known = cache.sources.get(rel)
+        if known is not None and known.stat == stat:
+            entries[rel] = known
+        else:
+            to_read.append((rel, stat))
+    for chunk in map_chunks(_read_chunk, root, to_read, jobs):
+        entries.update(chunk)
+    cache.sources = entries
+    cache.stats["files read"] = len(to_read)
+    return entries
 
 
 def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool = False,
-                 jobs: int = 1) -> Content:
+                 jobs: int = 1, cache: BuildCache | None = None) -> Content:
     """Read every page under content/; drafts and future pages only when asked for."""
     root = site / CONTENT_DIR
     problems: list[Problem] = []
@@ -328,13 +354,12 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
         if any(part.startswith(".") for part in PurePosixPath(rel).parts) or not path.is_file():
             continue
         (markdown if path.suffix.lower() == ".md" else files).append(rel)
-    for chunk in map_chunks(_read_chunk, root, markdown, jobs):
-        for rel, result, found in chunk:
-            problems += found
-            if result is None:
-                skipped[rel[:-3]] = "broken"
-            else:
-                parsed.append(result)
+    for rel, entry in read_sources(root, markdown, jobs, cache or BuildCache()).items():
+        problems += entry.problems
+        if entry.parsed is None:
+            skipped[rel[:-3]] = "broken"
+        else:
+            parsed.append(entry.parsed)
     cascades, cascade_problems = _cascades(parsed)
     problems += cascade_problems
     pages: list[Page] = []

@@ -40,7 +40,7 @@ def rebuild(options: BuildOptions) -> bool:
         return False
     for p in result.problems:
         click.echo(str(p), err=True)
-    click.echo(f"Rebuilt {len(result.site.pages)} pages in {(time.perf_counter() - started) * 1000:.0f} ms")
+    click.echo(f"Rebuilt {result.pages} pages in {(time.perf_counter() - started) * 1000:.0f} ms")
     return True
 
 

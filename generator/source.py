@@ -5,6 +5,7 @@ business owner can act on ("put quotes around it"), never as parser jargon.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ class SourceFile:
     lines: dict[str, int]  # "title" -> 2, "cascade.step" -> 5
     body: str
     body_start: int        # file line of the body's first line
+    front_digest: str = ""  # hash of the front matter text: what listings and CTAs depend on
 
 
 SPECIAL_START = "[{*&!|>@`%"
@@ -92,8 +94,16 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
+def digest(data: bytes | str) -> str:
+    """A content hash: what the build cache is keyed by."""
+    return hashlib.blake2b(data.encode() if isinstance(data, str) else data, digest_size=16).hexdigest()
+
+
 def read_file(path: Path, name: str, source: str) -> tuple[SourceFile | None, list[Problem]]:
-    raw = path.read_bytes()
+    return parse_source(path.read_bytes(), name, source)
+
+
+def parse_source(raw: bytes, name: str, source: str) -> tuple[SourceFile | None, list[Problem]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -105,14 +115,14 @@ def read_file(path: Path, name: str, source: str) -> tuple[SourceFile | None, li
         return None, [error(source, text[: text.index("\x00")].count("\n") + 1,
                             "the file holds binary data, not text: is it really a Markdown file?")]
     if not frontmatter.YAMLHandler().detect(text):
-        return SourceFile(name, source, {}, {}, text, 1), []
+        return SourceFile(name, source, {}, {}, text, 1, digest("")), []
     split = split_front_matter(text)
     if split is None:
         return None, [error(source, 1, "the front matter starts with '---' but never ends: "
                                        "add a line with just '---' after the last key")]
     fm, body, body_start = split
     data, lines, problems = parse_front_matter(fm, source, first_line=2)
-    return (None if problems else SourceFile(name, source, data, lines, body, body_start)), problems
+    return (None if problems else SourceFile(name, source, data, lines, body, body_start, digest(fm))), problems
 
 
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: same nodes, 5x faster

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from .errors import Problem, UsageError, error
 
 MARKER = ".stepstone-output"
-MARKER_TEXT = b"This folder is written by Stepstone and replaced whole on every build.\n"
+MARKER_TEXT = b"This folder is written by Stepstone: every build replaces what changed and removes the rest.\n"
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,53 @@ def plan_files(generated: Iterable[OutputFile], copies: Iterable[CopiedFile]
     return files, problems
 
 
+def marker(output_id: str) -> bytes:
+    return MARKER_TEXT + f"build {output_id}\n".encode() if output_id else MARKER_TEXT
+
+
+def output_id_of(out: Path) -> str:
+    """The build id in an output folder's marker: which build wrote what is there now."""
+    try:
+        last = (out / MARKER).read_text(encoding="utf-8").splitlines()[-1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+    return last.removeprefix("build ") if last.startswith("build ") else ""
+
+
+def update_site(out: Path, changed: dict[str, OutputFile | CopiedFile], stale: Iterable[str],
+                output_id: str) -> None:
+    """Replace the changed files of a built site one by one (each atomically) and remove stale ones.
+
+    Everything was rendered and checked before this is called, so it cannot fail halfway
+    for a reason in the owner's files.
+    """
+    for path in sorted(changed):
+        item = changed[path]
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.stepstone-tmp")
+        if isinstance(item, CopiedFile):
+            shutil.copyfile(item.origin, temporary)
+        else:
+            temporary.write_bytes(item.data)
+        os.replace(temporary, target)
+    for path in stale:
+        safe = safe_relative(path)
+        if safe and (out / safe).is_file():
+            (out / safe).unlink()
+            _remove_empty_folders((out / safe).parent, out)
+    (out / MARKER).write_bytes(marker(output_id))
+
+
+def _remove_empty_folders(folder: Path, top: Path) -> None:
+    while folder != top and folder.is_relative_to(top):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty
+            return
+        folder = folder.parent
+
+
 def write_file(root: Path, path: str, data: bytes) -> None:
     target = root / path
     try:
@@ -94,7 +141,7 @@ def write_file(root: Path, path: str, data: bytes) -> None:
 
 
 def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
-               fill: Callable[[Path], None] | None = None) -> None:
+               fill: Callable[[Path], None] | None = None, output_id: str = "") -> None:
     """Write everything into a staging folder beside `out`, then swap it into place.
 
     Files whose data is None are left to `fill(staging)` (the page renderers); if it
@@ -119,7 +166,7 @@ def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
                 write_file(staging, path, item.data)
         if fill is not None:
             fill(staging)
-        (staging / MARKER).write_bytes(MARKER_TEXT)
+        (staging / MARKER).write_bytes(marker(output_id))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

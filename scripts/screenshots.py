@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from generator.build import BuildOptions, build
+from generator.cache import BuildCache
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,7 +45,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         output = Path(tmp) / "output"
-        build(BuildOptions(site=args.site, out=output))
+        build(BuildOptions(site=args.site, out=output), BuildCache())
         handler = functools.partial(QuietHandler, directory=str(output))
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()

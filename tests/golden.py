@@ -20,7 +20,8 @@ TODAY = dt.date(2026, 11, 23)
 def build_golden(out: Path) -> None:
     sys.path.insert(0, str(HERE.parent))
     from generator.build import BuildOptions, build
-    build(BuildOptions(site=SITE, out=out, today=TODAY, strict=True))
+    from generator.cache import BuildCache
+    build(BuildOptions(site=SITE, out=out, today=TODAY, strict=True), BuildCache())  # no cache in the repo
 
 
 def files_of(folder: Path) -> dict[str, bytes]:

@@ -6,6 +6,7 @@ import pytest
 
 from conftest import REPO, TODAY
 from generator.build import BuildOptions, build
+from generator.cache import BuildCache
 from sitecrawl import serve
 
 CHROMIUM = "/usr/bin/chromium"
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.browser,
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory):
     out = tmp_path_factory.mktemp("www") / "couch"
-    build(BuildOptions(site=REPO, out=out, base_url="https://example.com/couch/", today=TODAY))
+    build(BuildOptions(site=REPO, out=out, base_url="https://example.com/couch/", today=TODAY), BuildCache())
     with serve(out.parent) as origin:
         yield origin + "/couch/"
 

@@ -430,7 +430,7 @@ def test_build_prints_warnings_and_succeeds_without_strict(tmp_path):
     result = run("build", "--site", site, cwd=tmp_path)
     assert result.returncode == 0
     assert result.stderr == GAP_WARNING.format(severity="warning") + "\n"
-    assert re.fullmatch(r"Built 3 pages into \S+ in \d+\.\d\d s \(0 errors, 1 warning\)\n", result.stdout)
+    assert re.fullmatch(r"Built 3 pages into \S+: 3 written, 0 unchanged, in \d+\.\d\d s \(0 errors, 1 warning\)\n", result.stdout)
     assert (site / "output/guides/stains/index.html").is_file()
 
 
@@ -450,7 +450,7 @@ def test_clean_build_prints_no_problem(tmp_path):
     result = run("build", "--site", site, "--strict", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stderr == ""
-    assert re.fullmatch(r"Built 2 pages into \S+ in \d+\.\d\d s \(0 errors, 0 warnings\)\n", result.stdout)
+    assert re.fullmatch(r"Built 2 pages into \S+: 2 written, 0 unchanged, in \d+\.\d\d s \(0 errors, 0 warnings\)\n", result.stdout)
 
 
 BREAKAGES = {
@@ -510,10 +510,11 @@ def test_build_writes_nothing_outside_output(tmp_path):
         after = snapshot(tmp_path)
         changed = {rel for rel in before.keys() | after.keys() if before.get(rel) != after.get(rel)}
         assert changed, "the build wrote nothing"
-        outside = sorted(rel for rel in changed if rel != "site/output" and not rel.startswith("site/output/"))
+        # only output/ and Stepstone's own cache folder (.stepstone/, safe to delete)
+        outside = sorted(rel for rel in changed if rel.split("/")[1] not in ("output", ".stepstone"))
         assert outside == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
-    assert sorted(p.name for p in site.iterdir()) == ["content", "output", "static", "stepstone.toml"]
+    assert sorted(p.name for p in site.iterdir()) == [".stepstone", "content", "output", "static", "stepstone.toml"]
 
 
 # --- base URL, drafts, future ----------------------------------------------------------------
@@ -612,12 +613,12 @@ def test_new_site_builds_strict_and_covers_every_step(args, steps, tmp_path):
     before = snapshot(site)
     result = run("build", "--site", "mysite", "--strict", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
-    assert re.fullmatch(r"Built \d+ pages into mysite/output in \d+\.\d\d s \(0 errors, 0 warnings\)\n",
+    assert re.fullmatch(r"Built \d+ pages into mysite/output: \d+ written, 0 unchanged, in \d+\.\d\d s \(0 errors, 0 warnings\)\n",
                         result.stdout)
     seen = {step for html in (site / "output").rglob("*.html") for step in parse_html(html).body_steps}
     assert seen == set(steps)
     after = snapshot(site)
-    assert {k: v for k, v in after.items() if not k.startswith("output")} == before
+    assert {k: v for k, v in after.items() if not k.startswith(("output", ".stepstone"))} == before
     checked = run("check", "--site", "mysite", "--strict", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     for i, step in enumerate(steps, 1):

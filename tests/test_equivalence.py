@@ -57,3 +57,37 @@ def test_written_site_equals_the_site_built_in_memory(big_site, tmp_path):
         data = item.data if hasattr(item, "data") else item.origin.read_bytes()
         assert written[path] == data, path
     assert set(written) - set(in_memory) == {".stepstone-output"}
+
+
+def cold(site, out):
+    from generator.cache import BuildCache
+    build(BuildOptions(site=site, out=out, jobs=2, today=TODAY), BuildCache())
+    return tree(out)
+
+
+EDITS = {
+    "body": lambda site: (site / "content/blog/post-5.md").write_text(
+        (site / "content/blog/post-5.md").read_text().replace("Read [post", "Now read [post")),
+    "title": lambda site: (site / "content/blog/post-7.md").write_text(
+        (site / "content/blog/post-7.md").read_text().replace("title: Post 7", "title: Post seven")),
+    "removed page": lambda site: (site / "content/blog/post-9.md").unlink(),
+    "template": lambda site: (site / "themes/default/templates/partials").mkdir(parents=True) or
+        (site / "themes/default/templates/partials/brand.html").write_text("<style>:root{--accent:#123}</style>\n"),
+    "step of a door": lambda site: (site / "content/club/join.md").write_text(
+        (site / "content/club/join.md").read_text().replace("headline: Join", "headline: Join the club now")),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_cached_or_incremental_build_equals_a_cold_build(big_site, tmp_path, edit):
+    import shutil
+    site = tmp_path / "site"
+    shutil.copytree(big_site, site, ignore=shutil.ignore_patterns("output", ".stepstone"))
+    options = BuildOptions(site=site, jobs=2, today=TODAY)
+    build(options)                                   # cold, fills .stepstone/
+    first = tree(site / "output")
+    build(options)                                   # nothing changed: everything from the cache
+    assert tree(site / "output") == first
+    EDITS[edit](site)
+    build(options)                                   # only what the edit touches
+    assert tree(site / "output") == cold(site, tmp_path / "reference")

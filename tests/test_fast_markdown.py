@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from generator import build, config, content
+from generator import config, content
 from generator.markup import FastMarkdown, LinkTargets, make_markdown, render_body
 
 pytestmark = pytest.mark.skipif(not FastMarkdown.available(), reason="markdown-it-pyrs not installed")

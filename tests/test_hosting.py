@@ -5,6 +5,7 @@ import pytest
 
 from conftest import REPO, TODAY
 from generator.build import BuildOptions, build
+from generator.cache import BuildCache
 from sitecrawl import crawl, serve
 
 
@@ -12,7 +13,7 @@ from sitecrawl import crawl, serve
 def test_every_internal_link_resolves(tmp_path, sub_path):
     root = tmp_path / "www"
     out = root / sub_path.strip("/") if sub_path != "/" else root
-    build(BuildOptions(site=REPO, out=out, base_url=f"https://example.com{sub_path}", today=TODAY))
+    build(BuildOptions(site=REPO, out=out, base_url=f"https://example.com{sub_path}", today=TODAY), BuildCache())
     pages = sorted(out.rglob("index.html"))
     with serve(root) as origin:
         seen, broken = crawl(origin, sub_path)
@@ -30,7 +31,7 @@ def test_every_internal_link_resolves(tmp_path, sub_path):
 
 def test_sitemap_and_feed_use_the_sub_path(tmp_path):
     out = tmp_path / "out"
-    build(BuildOptions(site=REPO, out=out, base_url="https://me.github.io/couch/", today=TODAY))
+    build(BuildOptions(site=REPO, out=out, base_url="https://me.github.io/couch/", today=TODAY), BuildCache())
     locs = re.findall(r"<loc>(.*?)</loc>", (out / "sitemap.xml").read_text())
     assert locs and all(loc.startswith("https://me.github.io/couch/") for loc in locs)
     for loc in locs:
