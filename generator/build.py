@@ -26,6 +26,7 @@ from .write import (CopiedFile, OutputFile, check_output_folder, output_id_of, p
                     write_site)
 
 STATIC_DIR = "static"
+OVERLAY_SCRIPT = Path(__file__).parent / "preview" / "overlay.js"  # `serve` previews only
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class BuildOptions:
     strict: bool = False
     jobs: int = field(default_factory=default_jobs)
     today: dt.date | None = None
+    preview: bool = False  # for `serve`: pages carry the error overlay script
 
     @property
     def output(self) -> Path:
@@ -87,7 +89,7 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
             for m in config.menu]
     links = [link for body in bodies.values() for link in body.links]
     plan = _plan(config, content.pages, links, menu, options.day, cache)
-    site = Site(config, content.pages, bodies, plan, options.day)
+    site = Site(config, content.pages, bodies, plan, options.day, options.preview)
     layouts = [template_for(env, theme, f"{p.layout}.html", p.source, p.where("layout").line)[1]
                for p in content.pages if p.layout]
     problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,
@@ -143,8 +145,10 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
     extras, render_problems = render_extras(site, env, theme)
     _stop_on_errors([*problems, *render_problems], options.strict)
     pages = {output_path(p.url): p for p in site.pages}
+    preview = [OutputFile("_stepstone/overlay.js", OVERLAY_SCRIPT.read_bytes(), "serve"),
+               OutputFile("_stepstone/errors.json", b"[]", "serve")] if options.preview else []
     files, collisions = plan_files([*(OutputFile(path, None, p.source) for path, p in pages.items()), *extras,
-                                    *_site_files(site, site.bodies)],
+                                    *_site_files(site, site.bodies), *preview],
                                    _copies(options.site, theme.static_dirs, analysis.files))
     _stop_on_errors([*problems, *collisions], options.strict)
     keys = _output_keys(site, theme, files, pages, cache)

@@ -124,6 +124,7 @@ class Site:
     bodies: Mapping[str, Markup]
     plan: Plan
     today: dt.date
+    preview: bool = False  # built for `serve`
 
     def page(self, name: str) -> Page:
         return self.by_name[name]
@@ -247,6 +248,7 @@ def _common(site: Site, current_url: str, public: bool) -> dict[str, Any]:
         "noindex": not public,
         "funnel": site.config.funnel,
         "year": site.today.year,
+        "preview": site.preview,
     }
 
 

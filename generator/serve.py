@@ -1,25 +1,38 @@
-"""`stepstone serve`: build a preview, serve it with live reload, rebuild on every change.
+"""`stepstone serve`: build a preview, serve it with live reload, rebuild on every save.
 
-A broken edit never stops the server: the problems are printed and the last
-good output stays served until the files are fixed.
+Like Hugo's server, the preview has its own address and folder (.stepstone/preview/), so
+output/ stays the site to upload. The build cache is kept in memory between rebuilds, so a
+save re-renders only what it touches. A broken edit never stops the server: the problems
+are printed, shown over the page in the browser, and the last good pages stay served.
+
+livereload only serves and reloads browsers here; watchfiles (inotify) notices saves. That
+avoids livereload's pitfalls: its 800 ms polling of every file, its 3-second reload throttle
+and the reload it sends at start-up (see shared/TOOLCHAIN.md). One save, one reload.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import socket
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import click
 
-from .build import BuildOptions, build
+from .build import OVERLAY_SCRIPT, BuildOptions, build
+from .cache import CACHE_DIR, BuildCache
 from .errors import SiteError, UsageError
+from .write import MARKER, marker
 
 WATCHED = ("content", "themes", "static", "stepstone.toml")
-PREVIEW_DIR = ".stepstone/preview"
+PREVIEW_DIR = f"{CACHE_DIR}/preview"
+ERRORS_FILE = "_stepstone/errors.json"
 
 
-def _port_free(host: str, port: int) -> bool:
+def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
             s.bind((host, port))
@@ -28,42 +41,91 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def rebuild(options: BuildOptions) -> bool:
-    """One build, reported in the terminal; False when the owner's files have errors."""
+def show_errors(preview: Path, lines: list[str]) -> None:
+    """Tell the browser overlay what is wrong (an empty list hides it)."""
+    target = preview / ERRORS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(".errors.json.tmp")
+    temporary.write_text(json.dumps(lines), encoding="utf-8")
+    os.replace(temporary, target)  # the browser never reads half a file
+    if not (preview / MARKER).exists():  # the very first build failed: give the browser a page
+        (preview / MARKER).write_bytes(marker(""))
+        (preview / "index.html").write_text(
+            "<!doctype html><html><head><meta charset=utf-8><title>Stepstone</title></head><body>"
+            "<p>The site could not be built yet.</p><script src=\"/_stepstone/overlay.js\"></script>"
+            "</body></html>\n", encoding="utf-8")
+        (preview / "_stepstone" / "overlay.js").write_bytes(OVERLAY_SCRIPT.read_bytes())
+
+
+def rebuild(options: BuildOptions, cache: BuildCache) -> bool:
+    """One build, reported in the terminal with its time; False when the owner's files have errors."""
     started = time.perf_counter()
     try:
-        result = build(options)
+        result = build(options, cache)
     except SiteError as exc:
-        for p in exc.problems:
-            click.echo(str(p), err=True)
-        click.echo("stepstone: the last good site is still served; fix the lines above and save", err=True)
+        lines = [str(p) for p in exc.problems]
+        for line in lines:
+            click.echo(line, err=True)
+        click.echo("stepstone: the last good pages are still served; fix the lines above and save", err=True)
+        show_errors(options.output, lines)
         return False
+    show_errors(options.output, [])
     for p in result.problems:
         click.echo(str(p), err=True)
-    click.echo(f"Rebuilt {result.pages} pages in {(time.perf_counter() - started) * 1000:.0f} ms")
+    written = result.stats.get("pages rendered", result.pages)
+    click.echo(f"Rebuilt in {(time.perf_counter() - started) * 1000:.0f} ms: "
+               f"{written} of {result.pages} pages written")
     return True
+
+
+def watch_and_rebuild(site: Path, rebuild_now, reload_url: str, ready: threading.Event,
+                      stop: threading.Event) -> None:
+    """Rebuild and reload the browser after every save; `ready` is set once saves are being watched."""
+    import watchfiles
+
+    paths = [str(site / name) for name in WATCHED if (site / name).exists()]
+    for changes in watchfiles.watch(*paths, stop_event=stop, debounce=50, step=20, raise_interrupt=False,
+                                    yield_on_timeout=True, rust_timeout=100):
+        ready.set()
+        if not changes:
+            continue
+        rebuild_now()
+        try:
+            urllib.request.urlopen(reload_url, timeout=2).read()
+        except OSError:
+            pass  # no browser connected yet, or the server is stopping
 
 
 def serve_site(site: Path, host: str, port: int, drafts: bool = False, future: bool = False) -> None:
     from livereload import Server
     from livereload.handlers import LiveReloadHandler
 
-    if not _port_free(host, port):
+    if not port_free(host, port):
         raise UsageError(f"port {port} on {host} is already in use: pass another, e.g. --port {port + 1}")
-    # Like Hugo's server: a preview at this address, in its own folder, so output/ stays
-    # the site to upload and a sub-path base_url still previews at the root.
     options = BuildOptions(site=site, out=site / PREVIEW_DIR, base_url=f"http://{host}:{port}/",
-                           drafts=drafts, future=future)
-    rebuild(options)
-    LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # livereload drops reloads within 3 s of the last one
-    logging.getLogger("livereload").setLevel(logging.WARNING)
+                           drafts=drafts, future=future, preview=True)
+    cache, lock = BuildCache(), threading.Lock()
+
+    def rebuild_now() -> None:
+        with lock:  # one build at a time: they share the cache
+            rebuild(options, cache)
+
+    ready, stop = threading.Event(), threading.Event()
+    threading.Thread(target=watch_and_rebuild, daemon=True,
+                     args=(site, rebuild_now, f"http://{host}:{port}/forcereload", ready, stop)).start()
+    ready.wait(timeout=10)  # watching before the first build: no save is missed
+    rebuild_now()
+    LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # its throttle would drop a save made soon after another
+    for name in ("livereload", "tornado.access", "tornado.application", "tornado.general"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     server = Server()
-    for name in WATCHED:
-        if (site / name).exists():
-            server.watch(str(site / name), lambda: rebuild(options))
+    server.watch(str(site / CACHE_DIR / "nothing-to-watch"))  # saves are watched by watchfiles instead
     click.echo(f"Serving {site.resolve()} at http://{host}:{port}/  (Ctrl-C to stop)")
     try:
         server.serve(host=host, port=port, root=str(options.output), restart_delay="forever",
                      open_url_delay=None)
     except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
         click.echo("Stopped.")

@@ -1,0 +1,122 @@
+"""`stepstone serve` end to end: a save shows up in the browser at once, a broken save never
+kills the server, and every save reloads the page exactly once."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+
+import pytest
+
+from conftest import page, write_site
+
+STEPSTONE = [sys.executable, "-m", "generator.cli"]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode("utf-8")
+
+
+def wait_for(check, seconds: float) -> float:
+    """Seconds until check() is true; fails after `seconds`."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if check():
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"not within {seconds} s")
+
+
+@contextmanager
+def serving(site):
+    port = free_port()
+    with open(site.parent / "serve.log", "w") as log:
+        process = subprocess.Popen([*STEPSTONE, "serve", "--site", str(site), "--port", str(port)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            wait_for(lambda: "Hello" in fetch(url + "about/"), 20)
+            yield url, process
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def site(tmp_path):
+    return write_site(tmp_path / "site", {
+        "content/index.md": page("Home", "awareness", "Welcome."),
+        "content/about.md": page("About", "awareness", "Hello from the first version."),
+    })
+
+
+def test_a_save_shows_in_the_served_page_within_a_second(site):
+    with serving(site) as (url, _):
+        (site / "content/about.md").write_text(page("About", "awareness", "Hello from the second version."))
+        wait_for(lambda: "second version" in fetch(url + "about/"), 1.0)
+        assert not (site / "output").exists()  # the preview never touches output/
+
+
+def test_a_broken_save_keeps_the_last_good_page_and_reports_the_line(site):
+    with serving(site) as (url, process):
+        (site / "content/about.md").write_text(page("About", "awarenes", "Hello, broken version."))
+        wait_for(lambda: json.loads(fetch(url + "_stepstone/errors.json")) != [], 3)
+        errors = json.loads(fetch(url + "_stepstone/errors.json"))
+        assert errors[0] == ("content/about.md:3: error: unknown step 'awarenes' (did you mean 'awareness'?); "
+                             "the steps are: awareness, free, insider, trial, delight, core, referral, advocate")
+        assert "first version" in fetch(url + "about/")
+        assert process.poll() is None
+        (site / "content/about.md").write_text(page("About", "awareness", "Hello, fixed."))
+        wait_for(lambda: "fixed" in fetch(url + "about/"), 3)
+        assert json.loads(fetch(url + "_stepstone/errors.json")) == []
+
+
+def test_a_port_in_use_is_named_with_the_flag(site):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([*STEPSTONE, "serve", "--site", str(site), "--port", str(port)],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use: pass another, e.g. --port {port + 1}" in result.stderr
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+def test_the_browser_reloads_by_itself_once_per_save_and_shows_errors(site):
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import ARGS
+    with serving(site) as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        tab = browser.new_page()
+        loads = []
+        tab.on("load", lambda: loads.append(time.monotonic()))
+        tab.goto(url + "about/")
+        tab.wait_for_function("() => window.LiveReload !== undefined", timeout=10000)
+        time.sleep(0.5)  # let the live reload socket connect
+        for n, text in enumerate(["Saved once.", "Saved twice."], start=2):
+            (site / "content/about.md").write_text(page("About", "awareness", text))
+            tab.wait_for_function(f"() => document.body.innerText.includes({text!r})", timeout=5000)
+            time.sleep(1.0)  # a second reload would come within this time
+            assert len(loads) == n
+        (site / "content/about.md").write_text(page("About", "awarenes", "Broken."))
+        tab.wait_for_selector("#stepstone-errors", timeout=5000)
+        assert "content/about.md:3: error: unknown step 'awarenes'" in tab.inner_text("#stepstone-errors")
+        assert "Saved twice." in tab.inner_text("main")
+        browser.close()
