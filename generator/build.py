@@ -13,7 +13,7 @@ from jinja2 import Environment
 
 from . import __version__, funnel, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
-from .cache import (BuildCache, LastBuild, fingerprint, input_signature, load_cache, load_last_build, save_cache,
+from .cache import (CACHE_DIR, BuildCache, LastBuild, fingerprint, input_signature, load_cache, load_last_build, save_cache,
                     save_last_build)
 from .content import CONTENT_DIR, Content, Page, load_content
 from .source import digest
@@ -142,8 +142,14 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
     analysis = analyse(options, cache)
     site, theme, env = analysis.site, analysis.theme, analysis.env
     problems = _stop_on_errors(list(analysis.problems), options.strict)
-    extras, render_problems = render_extras(site, env, theme)
-    _stop_on_errors([*problems, *render_problems], options.strict)
+    everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, theme_digest(theme))))
+    current = output_id_of(options.output) == cache.output_id != ""
+    extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
+    if current and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
+        extras = [OutputFile(path, None, "theme") for path in cache.extras[1]]
+    else:
+        extras, render_problems = render_extras(site, env, theme)
+        _stop_on_errors([*problems, *render_problems], options.strict)
     pages = {output_path(p.url): p for p in site.pages}
     preview = [OutputFile("_stepstone/overlay.js", OVERLAY_SCRIPT.read_bytes(), "serve"),
                OutputFile("_stepstone/errors.json", b"[]", "serve")] if options.preview else []
@@ -151,12 +157,16 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
                                     *_site_files(site, site.bodies), *preview],
                                    _copies(options.site, theme.static_dirs, analysis.files))
     _stop_on_errors([*problems, *collisions], options.strict)
-    keys = _output_keys(site, theme, files, pages, cache)
+    keys = _output_keys(site, files, pages, everywhere, cache)
     output_id = digest(repr(sorted(keys.items())))
     changed = [path for path, key in keys.items() if cache.outputs.get(path) != key]
     stale = sorted(set(cache.outputs) - set(keys))
     changed_pages = [pages[path] for path in changed if path in pages]
-    in_place = output_id_of(options.output) == cache.output_id != "" and len(changed_pages) <= len(pages) // 2
+    in_place = current and len(changed_pages) <= len(pages) // 2
+    if not in_place and any(f.data is None for f in extras):  # a full write needs them after all
+        extras, _ = render_extras(site, env, theme)
+        files.update((f.path, f) for f in extras)
+    cache.extras = (extras_key, tuple(f.path for f in extras))
     if in_place:
         rendered = map_chunks(_render_chunk, (site, theme, None), [site.pages.index(p) for p in changed_pages]
                               if changed_pages else [], options.jobs)
@@ -169,7 +179,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
             found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs)
             _stop_on_errors([*problems, *(p for chunk in found for p in chunk[1])], options.strict)
 
-        write_site(options.output, files, render_pages_into, output_id)
+        write_site(options.output, files, render_pages_into, output_id, options.site / CACHE_DIR / "trash")
         changed_pages = list(site.pages)
     cache.outputs, cache.output_id = keys, output_id
     cache.stats["pages rendered"] = len(changed_pages)
@@ -180,22 +190,41 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
 
-def _output_keys(site: Site, theme: Theme, files: dict, pages: dict[str, Page],
+def _output_keys(site: Site, files: dict, pages: dict[str, Page], everywhere: str,
                  cache: BuildCache) -> dict[str, str]:
     """What each output file is made from, as a digest: unchanged digest, unchanged file."""
-    everywhere = digest(repr((__version__, fingerprint(site.config), site.today, theme_digest(theme))))
+    known, cache.page_keys = cache.page_keys, {}
     keys = {}
     for path, item in files.items():
         if path in pages:
-            page = pages[path]
-            context = {k: v for k, v in page_context(site, page).items() if k not in ("site", "funnel", "content")}
-            keys[path] = digest(repr((everywhere, cache.bodies[page.name][3], fingerprint(context))))
+            keys[path] = _page_key(site, pages[path], everywhere, cache.bodies[pages[path].name][3], known, cache)
         elif isinstance(item, CopiedFile):
             stat = item.origin.stat()
             keys[path] = digest(repr((item.source, stat.st_mtime_ns, stat.st_size)))
+        elif item.data is None:  # not rendered this time because nothing it shows changed
+            keys[path] = cache.outputs[path]
         else:
             keys[path] = digest(item.data)
     return keys
+
+
+def _page_key(site: Site, page: Page, everywhere: str, body: str, known: dict, cache: BuildCache) -> str:
+    """A page's render key. Last build's key stands when the page, its funnel decisions and every
+    page its context showed are unchanged; listings, the home page, doors and pages with a form
+    (whose context draws on more than the pages it shows) are always looked at again."""
+    plan = site.plan
+    inputs = (everywhere, page.meta_digest, body, plan.standing.get(page.name), plan.cta.get(page.name),
+              plan.related.get(page.name))
+    last = known.get(page.name)
+    if last and last[0] == inputs and not (page.is_listing or page.is_home or page.is_door or page.form) \
+            and all(name in site.by_name and site.by_name[name].meta_digest == meta for name, meta in last[1]):
+        cache.page_keys[page.name] = last
+        return last[2]
+    seen: list = []
+    context = {k: v for k, v in page_context(site, page).items() if k not in ("site", "funnel", "content")}
+    key = digest(repr((everywhere, body, fingerprint(context, seen))))
+    cache.page_keys[page.name] = (inputs, tuple(seen), key)
+    return key
 
 
 def theme_digest(theme: Theme) -> str:

@@ -32,9 +32,12 @@ class SourceEntry:
 class BuildCache:
     version: str = __version__
     sources: dict[str, SourceEntry] = field(default_factory=dict)     # content-relative path -> entry
+    pages: dict[str, tuple[tuple, Any, list]] = field(default_factory=dict)   # page -> (key, Page, problems)
     bodies: dict[str, tuple[tuple, Any, list]] = field(default_factory=dict)  # page -> (key, Markup, problems)
+    page_keys: dict[str, tuple] = field(default_factory=dict)        # page -> (inputs, deps, render key)
     plan: tuple[str, Any] | None = None                              # (key, Plan)
     outputs: dict[str, str] = field(default_factory=dict)            # output path -> render key
+    extras: tuple[str, tuple[str, ...]] | None = None                # (key, paths) of tag pages and 404
     output_id: str = ""                                              # marker of the output it describes
     stats: dict[str, int] = field(default_factory=dict)              # this build: reused / rendered counts
 
@@ -68,19 +71,23 @@ def save_cache(site: Path, cache: BuildCache) -> None:
         pass
 
 
-def fingerprint(value: Any, pages_by_meta: bool = True) -> Any:
+def fingerprint(value: Any, seen: list | None = None) -> Any:
     """A small, hashable picture of what a template can see: a page by its name and metadata
-    digest (its body is fingerprinted separately), plain data as itself."""
-    if hasattr(value, "meta_digest") and pages_by_meta:
+    digest (its body is fingerprinted separately), plain data as itself. Pages met are added
+    to `seen`, so a later build can tell whether any of them changed without looking again."""
+    if hasattr(value, "meta_digest"):
+        if seen is not None:
+            seen.append((value.name, value.meta_digest))
         return ("page", value.name, value.meta_digest)
     if isinstance(value, (str, int, float, bool, type(None))):
         return value
     if isinstance(value, dict):
-        return tuple(sorted((str(k), fingerprint(v)) for k, v in value.items()))
+        return tuple(sorted((str(k), fingerprint(v, seen)) for k, v in value.items()))
     if isinstance(value, (list, tuple, set, frozenset)):
-        return tuple(fingerprint(v) for v in value)
+        return tuple(fingerprint(v, seen) for v in value)
     if dataclasses.is_dataclass(value):
-        return (type(value).__name__,) + tuple(fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value))
+        return (type(value).__name__,) + tuple(fingerprint(getattr(value, f.name), seen)
+                                               for f in dataclasses.fields(value))
     if callable(value):
         return getattr(value, "__name__", type(value).__name__)
     return repr(value)

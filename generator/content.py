@@ -306,12 +306,12 @@ def _cascades(parsed: Iterable[SourceFile]) -> tuple[dict[str, dict[str, tuple[A
     return found, problems
 
 
-def _cascade_for(name: str, cascades: Mapping[str, dict]) -> dict[str, tuple[Any, Location]]:
-    merged: dict[str, tuple[Any, Location]] = {}
-    folder = PurePosixPath(name).parent
-    chain = [folder, *folder.parents]
-    for f in reversed(chain):  # outermost first, nearest section wins
-        merged.update(cascades.get("" if str(f) == "." else str(f), {}))
+def _cascade_for(folder: str, cascades: Mapping[str, dict]) -> dict[str, tuple[Any, Location]]:
+    """The cascaded keys for pages in `folder` ("" at the top): outermost first, nearest section wins."""
+    merged: dict[str, tuple[Any, Location]] = dict(cascades.get("", {}))
+    parts = folder.split("/") if folder else []
+    for depth in range(1, len(parts) + 1):
+        merged.update(cascades.get("/".join(parts[:depth]), {}))
     return merged
 
 
@@ -354,17 +354,30 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
         if any(part.startswith(".") for part in PurePosixPath(rel).parts) or not path.is_file():
             continue
         (markdown if path.suffix.lower() == ".md" else files).append(rel)
-    for rel, entry in read_sources(root, markdown, jobs, cache or BuildCache()).items():
+    cache = cache if cache is not None else BuildCache()
+    digests = {}
+    for rel, entry in read_sources(root, markdown, jobs, cache).items():
         problems += entry.problems
         if entry.parsed is None:
             skipped[rel[:-3]] = "broken"
         else:
             parsed.append(entry.parsed)
+            digests[entry.parsed.name] = entry.digest
     cascades, cascade_problems = _cascades(parsed)
     problems += cascade_problems
     pages: list[Page] = []
+    by_folder: dict[str, tuple[dict, str]] = {}  # folder -> (its cascade, a digest of it)
+    checked = {}
     for p in parsed:
-        page, found = check_page(p, _cascade_for(p.name, cascades))
+        folder = p.name.rpartition("/")[0]
+        if folder not in by_folder:
+            cascade = _cascade_for(folder, cascades)
+            by_folder[folder] = (cascade, digest(repr(sorted((k, repr(v), loc) for k, (v, loc) in cascade.items()))))
+        cascade, cascade_digest = by_folder[folder]
+        key = (digests[p.name], cascade_digest)
+        known = cache.pages.get(p.name)
+        page, found = known[1:] if known and known[0] == key else check_page(p, cascade)
+        checked[p.name] = (key, page, found)
         problems += found
         if page is None:
             skipped[p.name] = "broken"
@@ -374,6 +387,7 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
             skipped[page.name] = f"dated {page.date.isoformat()}, in the future (build with --future)"
         else:
             pages.append(page)
+    cache.pages = checked
     problems += _duplicate_urls(pages)
     return Content(tuple(pages), tuple(problems), skipped, tuple(files))
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
@@ -141,7 +143,7 @@ def write_file(root: Path, path: str, data: bytes) -> None:
 
 
 def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
-               fill: Callable[[Path], None] | None = None, output_id: str = "") -> None:
+               fill: Callable[[Path], None] | None = None, output_id: str = "", trash: Path | None = None) -> None:
     """Write everything into a staging folder beside `out`, then swap it into place.
 
     Files whose data is None are left to `fill(staging)` (the page renderers); if it
@@ -150,10 +152,8 @@ def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.stepstone-new"
-    retired = out.parent / f".{out.name}.stepstone-old"
-    for leftover in (staging, retired):  # from a build that was killed; ours by name
-        if leftover.exists():
-            shutil.rmtree(leftover)
+    if staging.exists():  # from a build that was killed; ours by name
+        shutil.rmtree(staging)
     staging.mkdir()
     try:
         for folder in sorted({str(PurePosixPath(p).parent) for p in files} - {"."}):
@@ -171,7 +171,30 @@ def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if out.exists():
-        os.rename(out, retired)
+        retire(out, trash)
     os.rename(staging, out)
-    if retired.exists():
-        shutil.rmtree(retired)
+
+
+def retire(out: Path, trash: Path | None) -> None:
+    """Move the old output out of the way at once; delete it without making the build wait.
+
+    It goes to `trash` (Stepstone's own .stepstone/trash/) when that is on the same disk, and is
+    removed there in the background: thousands of files take seconds to delete.
+    """
+    if trash is not None:
+        trash.mkdir(parents=True, exist_ok=True)
+        retired = trash / f"output-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            os.rename(out, retired)
+        except OSError:  # another disk: delete it here, the slow way
+            trash = None
+        else:
+            if os.name == "posix" and shutil.which("sh"):  # the shell returns at once; rm goes on alone
+                subprocess.run(["sh", "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(retired)],
+                               stdin=subprocess.DEVNULL, check=False)
+            else:
+                shutil.rmtree(retired, ignore_errors=True)
+            return
+    retired = out.parent / f".{out.name}.stepstone-old"
+    os.rename(out, retired)
+    shutil.rmtree(retired, ignore_errors=True)
