@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 from jinja2 import Environment
 
@@ -21,7 +22,7 @@ from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted
 from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
 from .render import (Site, Theme, find_theme, make_environment, output_path, page_context, render_extras,
                      render_pages, render_site, tag_slug, template_for)
-from .workers import default_jobs, map_chunks
+from .workers import Progress, default_jobs, map_chunks
 from .write import (CopiedFile, OutputFile, check_output_folder, output_id_of, plan_files, update_site, write_file,
                     write_site)
 
@@ -40,6 +41,12 @@ class BuildOptions:
     jobs: int = field(default_factory=default_jobs)
     today: dt.date | None = None
     preview: bool = False  # for `serve`: pages carry the error overlay script
+    progress: Callable[[str, int, int], None] | None = field(default=None, compare=False, repr=False)
+
+    def stage(self, name: str) -> Progress | None:
+        """A progress callback for one stage of the build, if anyone is listening."""
+        report = self.progress
+        return (lambda done, total: report(name, done, total)) if report else None
 
     @property
     def output(self) -> Path:
@@ -83,8 +90,9 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
         config = config.with_base_url(options.base_url)
     theme, theme_problems = find_theme(options.site, config.theme, config.line("theme"))
     env = make_environment(theme, config.base_path)
-    content = load_content(options.site, options.day, options.drafts, options.future, options.jobs, cache)
-    bodies, link_problems = _markup(config, content, options.jobs, cache)
+    content = load_content(options.site, options.day, options.drafts, options.future, options.jobs, cache,
+                           options.stage("Reading"))
+    bodies, link_problems = _markup(config, content, options.jobs, cache, options.stage("Markdown"))
     menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
             for m in config.menu]
     links = [link for body in bodies.values() for link in body.links]
@@ -176,7 +184,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
                     output_id)
     else:
         def render_pages_into(staging: Path) -> None:
-            found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs)
+            found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs,
+                               options.stage("Writing pages"))
             _stop_on_errors([*problems, *(p for chunk in found for p in chunk[1])], options.strict)
 
         write_site(options.output, files, render_pages_into, output_id, options.site / CACHE_DIR / "trash")
@@ -266,8 +275,8 @@ def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
     return sorted_problems(problems)
 
 
-def _markup(config: SiteConfig, content: Content, jobs: int,
-            cache: BuildCache) -> tuple[dict[str, Markup], list[Problem]]:
+def _markup(config: SiteConfig, content: Content, jobs: int, cache: BuildCache,
+            progress: Progress | None = None) -> tuple[dict[str, Markup], list[Problem]]:
     """Every body as HTML; a body is rendered again only if it, or what its links point to, changed."""
     targets = LinkTargets(
         base_path=config.base_path,
@@ -281,7 +290,7 @@ def _markup(config: SiteConfig, content: Content, jobs: int,
     keys = {p.name: (digest(p.body), p.source, p.body_start, targets_digest) for p in content.pages}
     known = {name: entry for name, entry in cache.bodies.items() if keys.get(name) == entry[0]}
     todo = [i for i, p in enumerate(content.pages) if p.name not in known]
-    for chunk in map_chunks(_markup_chunk, (targets, content.pages), todo, jobs):
+    for chunk in map_chunks(_markup_chunk, (targets, content.pages), todo, jobs, progress):
         for name, body, found in chunk:
             known[name] = (keys[name], body, found, digest(body.html))
     cache.bodies = known

@@ -79,9 +79,30 @@ def new(directory: Path, funnel: str) -> None:
     click.echo(f"  cd {directory}\n  stepstone serve")
 
 
-def _build_options(site, out, base_url, drafts, future, strict, jobs) -> BuildOptions:
+class ProgressBar:
+    """A bar on the terminal for builds that take over a second; silent when not on a terminal."""
+
+    def __init__(self, delay: float = 1.0):
+        self.started = time.perf_counter()
+        self.delay = delay
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty() or time.perf_counter() - self.started < self.delay:
+            return
+        width = 30
+        filled = width * done // max(total, 1)
+        click.echo(f"\r{stage:<14} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  ", err=True, nl=False)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("\r" + " " * 70 + "\r", err=True, nl=False)
+
+
+def _build_options(site, out, base_url, drafts, future, strict, jobs, progress=None) -> BuildOptions:
     return BuildOptions(site=site, out=out, base_url=base_url, drafts=drafts, future=future,
-                        strict=strict, jobs=jobs or default_jobs())
+                        strict=strict, jobs=jobs or default_jobs(), progress=progress)
 
 
 site_option = click.option("--site", type=click.Path(path_type=Path, file_okay=False), default=".",
@@ -100,8 +121,12 @@ site_option = click.option("--site", type=click.Path(path_type=Path, file_okay=F
 def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
     """Build the site into the output folder."""
     started = time.perf_counter()
-    options = _build_options(site, out, base_url, drafts, future, strict, jobs)
-    result = build(options)
+    bar = ProgressBar()
+    options = _build_options(site, out, base_url, drafts, future, strict, jobs, bar)
+    try:
+        result = build(options)
+    finally:
+        bar.close()
     _report(result.problems)
     reused = result.stats.get("pages reused", 0)
     click.echo(f"Built {result.pages} page{'s' * (result.pages != 1)} into {options.output}: "

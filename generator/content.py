@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 from .errors import Location, Problem, did_you_mean, error, warning
 from .cache import BuildCache, SourceEntry
 from .source import SourceFile, digest, parse_source
-from .workers import map_chunks
+from .workers import Progress, map_chunks
 
 CONTENT_DIR = "content"
 SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -323,7 +323,8 @@ def _read_chunk(root: Path, rels: list[tuple[str, tuple[int, int]]]) -> list[tup
     return done
 
 
-def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache) -> dict[str, SourceEntry]:
+def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache,
+                 progress: Progress | None = None) -> dict[str, SourceEntry]:
     """Every Markdown file parsed: from the cache when its size and time are unchanged, else read."""
     entries, to_read = {}, []
     for rel in markdown:
@@ -334,7 +335,7 @@ def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache) 
             entries[rel] = known
         else:
             to_read.append((rel, stat))
-    for chunk in map_chunks(_read_chunk, root, to_read, jobs):
+    for chunk in map_chunks(_read_chunk, root, to_read, jobs, progress):
         entries.update(chunk)
     cache.sources = entries
     cache.stats["files read"] = len(to_read)
@@ -342,7 +343,7 @@ def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache) 
 
 
 def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool = False,
-                 jobs: int = 1, cache: BuildCache | None = None) -> Content:
+                 jobs: int = 1, cache: BuildCache | None = None, progress: Progress | None = None) -> Content:
     """Read every page under content/; drafts and future pages only when asked for."""
     root = site / CONTENT_DIR
     problems: list[Problem] = []
@@ -356,7 +357,7 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
         (markdown if path.suffix.lower() == ".md" else files).append(rel)
     cache = cache if cache is not None else BuildCache()
     digests = {}
-    for rel, entry in read_sources(root, markdown, jobs, cache).items():
+    for rel, entry in read_sources(root, markdown, jobs, cache, progress).items():
         problems += entry.problems
         if entry.parsed is None:
             skipped[rel[:-3]] = "broken"

@@ -37,11 +37,29 @@ def chunked(items: Sequence[Item], count: int) -> list[list[Item]]:
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
+Progress = Callable[[int, int], None]  # (items done, items in all)
+
+
 def map_chunks(fn: Callable[[Any, list[Item]], Result], state: Any, items: Sequence[Item],
-               jobs: int) -> list[Result]:
+               jobs: int, progress: Progress | None = None) -> list[Result]:
     """[fn(state, chunk) for each chunk of items], on `jobs` processes when that pays."""
+    chunks = chunked(items, max(jobs, 1) * 8) if items else []
+    results: list[Result] = []
+    done = 0
+
+    def advance(chunk: list, result: Result) -> None:
+        nonlocal done
+        results.append(result)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(items))
+
     if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(state, chunk) for chunk in chunked(items, 1)] if items else []
+        for chunk in chunks:
+            advance(chunk, fn(state, chunk))
+        return results
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_start, initargs=(state,)) as pool:
-        return pool.map(_run, [(fn, chunk) for chunk in chunked(items, jobs * 4)], chunksize=1)
+        for chunk, result in zip(chunks, pool.imap(_run, [(fn, c) for c in chunks], chunksize=1)):
+            advance(chunk, result)
+    return results
