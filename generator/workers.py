@@ -60,6 +60,6 @@ def map_chunks(fn: Callable[[Any, list[Item]], Result], state: Any, items: Seque
         return results
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_start, initargs=(state,)) as pool:
-        for chunk, result in zip(chunks, pool.imap(_run, [(fn, c) for c in chunks], chunksize=1)):
+        for chunk, result in zip(chunks, pool.imap(_run, [(fn, c) for c in chunks], chunksize=1), strict=True):
             advance(chunk, result)
     return results
