@@ -6,6 +6,7 @@ the funnel module decides whether it exists.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -315,6 +316,16 @@ def _cascade_for(folder: str, cascades: Mapping[str, dict]) -> dict[str, tuple[A
     return merged
 
 
+def content_files(root: Path) -> list[str]:
+    """Every file under `root` but hidden ones, as sorted '/'-separated paths (os.walk: fast at 10,000)."""
+    found = []
+    for folder, folders, names in os.walk(root):
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        here = os.path.relpath(folder, root).replace(os.sep, "/")
+        found += [name if here == "." else f"{here}/{name}" for name in names if not name.startswith(".")]
+    return sorted(found, key=lambda rel: rel.split("/"))
+
+
 def _read_chunk(root: Path, rels: list[tuple[str, tuple[int, int]]]) -> list[tuple[str, SourceEntry]]:
     done = []
     for rel, stat in rels:
@@ -328,7 +339,7 @@ def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache,
     """Every Markdown file parsed: from the cache when its size and time are unchanged, else read."""
     entries, to_read = {}, []
     for rel in markdown:
-        st = (root / rel).stat()
+        st = os.stat(os.path.join(root, rel))
         stat = (st.st_mtime_ns, st.st_size)
         known = cache.sources.get(rel)
         if known is not None and known.stat == stat:
@@ -350,11 +361,8 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
     parsed: list[SourceFile] = []
     skipped: dict[str, str] = {}
     files, markdown = [], []
-    for path in sorted(root.rglob("*")) if root.is_dir() else []:
-        rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in PurePosixPath(rel).parts) or not path.is_file():
-            continue
-        (markdown if path.suffix.lower() == ".md" else files).append(rel)
+    for rel in content_files(root):
+        (markdown if rel.lower().endswith(".md") else files).append(rel)
     cache = cache if cache is not None else BuildCache()
     digests = {}
     for rel, entry in read_sources(root, markdown, jobs, cache, progress).items():
