@@ -168,7 +168,6 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
     keys = _output_keys(site, files, pages, everywhere, cache)
     output_id = digest(repr(sorted(keys.items())))
     changed = [path for path, key in keys.items() if cache.outputs.get(path) != key]
-    stale = sorted(set(cache.outputs) - set(keys))
     changed_pages = [pages[path] for path in changed if path in pages]
     in_place = current and len(changed_pages) <= len(pages) // 2
     if not in_place and any(f.data is None for f in extras):  # a full write needs them after all
@@ -176,19 +175,10 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
         files.update((f.path, f) for f in extras)
     cache.extras = (extras_key, tuple(f.path for f in extras))
     if in_place:
-        rendered = map_chunks(_render_chunk, (site, theme, None), [site.pages.index(p) for p in changed_pages]
-                              if changed_pages else [], options.jobs)
-        page_files = {f.path: f for chunk in rendered for f in chunk[0]}
-        _stop_on_errors([*problems, *(p for chunk in rendered for p in chunk[1])], options.strict)
-        update_site(options.output, {path: page_files.get(path, files[path]) for path in changed}, stale,
-                    output_id)
+        _write_changes(options, site, theme, files, changed, sorted(set(cache.outputs) - set(keys)), output_id,
+                       problems)
     else:
-        def render_pages_into(staging: Path) -> None:
-            found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs,
-                               options.stage("Writing pages"))
-            _stop_on_errors([*problems, *(p for chunk in found for p in chunk[1])], options.strict)
-
-        write_site(options.output, files, render_pages_into, output_id, options.site / CACHE_DIR / "trash")
+        _write_everything(options, site, theme, files, output_id, problems)
         changed_pages = list(site.pages)
     cache.outputs, cache.output_id = keys, output_id
     cache.stats["pages rendered"] = len(changed_pages)
@@ -197,6 +187,28 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
         save_cache(options.site, cache)
         save_last_build(options.site, LastBuild(signature, output_id, len(site.pages), tuple(problems)))
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
+
+
+def _write_changes(options: BuildOptions, site: Site, theme: Theme, files: dict, changed: list[str],
+                   stale: list[str], output_id: str, problems: list[Problem]) -> None:
+    """Render the changed pages in memory, then replace the changed files and remove stale ones."""
+    position = {output_path(p.url): i for i, p in enumerate(site.pages)}
+    rendered = map_chunks(_render_chunk, (site, theme, None), [position[path] for path in changed if path in position],
+                          options.jobs)
+    page_files = {f.path: f for chunk in rendered for f in chunk[0]}
+    _stop_on_errors([*problems, *(p for chunk in rendered for p in chunk[1])], options.strict)
+    update_site(options.output, {path: page_files.get(path, files[path]) for path in changed}, stale, output_id)
+
+
+def _write_everything(options: BuildOptions, site: Site, theme: Theme, files: dict, output_id: str,
+                      problems: list[Problem]) -> None:
+    """Write the whole site into a staging folder, pages rendered on every core, and swap it in."""
+    def render_pages_into(staging: Path) -> None:
+        found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs,
+                           options.stage("Writing pages"))
+        _stop_on_errors([*problems, *(p for chunk in found for p in chunk[1])], options.strict)
+
+    write_site(options.output, files, render_pages_into, output_id, options.site / CACHE_DIR / "trash")
 
 
 def _output_keys(site: Site, files: dict, pages: dict[str, Page], everywhere: str,
