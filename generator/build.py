@@ -220,8 +220,7 @@ def _output_keys(site: Site, files: dict, pages: dict[str, Page], everywhere: st
         if path in pages:
             keys[path] = _page_key(site, pages[path], everywhere, cache.bodies[pages[path].name][3], known, cache)
         elif isinstance(item, CopiedFile):
-            stat = item.origin.stat()
-            keys[path] = digest(repr((item.source, stat.st_mtime_ns, stat.st_size)))
+            keys[path] = digest(repr((item.source, _file_digest(item.origin, cache))))
         elif item.data is None:  # not rendered this time because nothing it shows changed
             keys[path] = cache.outputs[path]
         else:
@@ -246,6 +245,17 @@ def _page_key(site: Site, page: Page, everywhere: str, body: str, known: dict, c
     key = digest(repr((everywhere, body, fingerprint(context, seen))))
     cache.page_keys[page.name] = (inputs, tuple(seen), key)
     return key
+
+
+def _file_digest(path: Path, cache: BuildCache) -> str:
+    """A copied file's content hash; its size and time say when it must be read again."""
+    st = path.stat()
+    stat = (st.st_mtime_ns, st.st_size)
+    known = cache.copies.get(str(path))
+    if known is None or known[0] != stat:
+        known = (stat, digest(path.read_bytes()))
+    cache.copies[str(path)] = known
+    return known[1]
 
 
 def theme_digest(theme: Theme) -> str:

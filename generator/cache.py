@@ -38,6 +38,7 @@ class BuildCache:
     plan: tuple[str, Any] | None = None                              # (key, Plan)
     outputs: dict[str, str] = field(default_factory=dict)            # output path -> render key
     extras: tuple[str, tuple[str, ...]] | None = None                # (key, paths) of tag pages and 404
+    copies: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict)  # file -> (stat, hash)
     output_id: str = ""                                              # marker of the output it describes
     stats: dict[str, int] = field(default_factory=dict)              # this build: reused / rendered counts
 
