@@ -24,6 +24,7 @@ def test_wheel_installs_and_builds_starters(tmp_path):
     assert "generator/themes/default/static/assets/style.css" in names
     assert "generator/starters/lifecycle/stepstone.toml" in names
     assert "generator/starters/relationship/content/index.md" in names
+    assert "generator/preview/overlay.js" in names
     assert not any(n.startswith(("tests/", "content/", "output/")) for n in names)
 
     venv = tmp_path / "venv"
