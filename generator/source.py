@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import frontmatter
 import yaml
@@ -97,10 +96,6 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
 def digest(data: bytes | str) -> str:
     """A content hash: what the build cache is keyed by."""
     return hashlib.blake2b(data.encode() if isinstance(data, str) else data, digest_size=16).hexdigest()
-
-
-def read_file(path: Path, name: str, source: str) -> tuple[SourceFile | None, list[Problem]]:
-    return parse_source(path.read_bytes(), name, source)
 
 
 def parse_source(raw: bytes, name: str, source: str) -> tuple[SourceFile | None, list[Problem]]:
