@@ -10,18 +10,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+import jinja2
 from jinja2 import Environment
 
 from . import __version__, funnel, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
-from .cache import (CACHE_DIR, BuildCache, LastBuild, fingerprint, input_signature, load_cache, load_last_build, save_cache,
-                    save_last_build)
-from .content import CONTENT_DIR, Content, Page, load_content
+from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, input_signature, load_cache,
+                    load_last_build, save_cache, save_last_build)
+from .content import CONTENT_DIR, Content, Page, load_content, read_body
 from .source import digest
+from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted_problems
 from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
-from .render import (Site, Theme, find_theme, make_environment, output_path, page_context, render_extras,
-                     render_pages, render_site, tag_slug, template_for)
+from .render import (Site, Theme, choose_template, find_theme, make_environment, output_path, render_extras,
+                     render_page, render_site, tag_slug, template_for)
 from .workers import Progress, default_jobs, map_chunks
 from .write import (CopiedFile, OutputFile, check_output_folder, output_id_of, plan_files, update_site, write_file,
                     write_site)
@@ -66,6 +68,7 @@ class Analysis:
     theme: Theme
     env: Environment
     files: tuple[str, ...] = ()    # other files under content/, copied beside the pages
+    targets: LinkTargets | None = None  # what links in bodies may point to
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
     env = make_environment(theme, config.base_path)
     content = load_content(options.site, options.day, options.drafts, options.future, options.jobs, cache,
                            options.stage("Reading"))
-    bodies, link_problems = _markup(config, content, options.jobs, cache, options.stage("Markdown"))
+    bodies, link_problems, targets = _markup(options.site, config, content, options.jobs, cache,
+                                             options.stage("Markdown"))
     menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
             for m in config.menu]
     links = [link for body in bodies.values() for link in body.links]
@@ -102,7 +106,7 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
                for p in content.pages if p.layout]
     problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,
                                 *plan.problems, *filter(None, layouts)])
-    return Analysis(site, tuple(problems), theme, env, content.files)
+    return Analysis(site, tuple(problems), theme, env, content.files, targets)
 
 
 def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembled:
@@ -127,17 +131,25 @@ class BuildResult:
     site: Site | None = None        # None when nothing had changed and nothing was read
 
 
-def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult:
+def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[str] | None = None) -> BuildResult:
     """Check everything, then write only what changed since the last build.
 
-    With no usable cache, or when most pages changed, the whole site is written into a
-    staging folder on every core and swapped into place. Otherwise the changed files are
-    rendered in memory first and then replaced one by one: a failed build writes nothing.
-    `serve` passes its own cache, kept in memory; `build` loads and saves .stepstone/.
+    With no usable cache, or when most pages must be rendered again, the whole site is written
+    into a staging folder on every core and swapped into place. Otherwise the pages whose inputs
+    changed are rendered in memory first and the files that differ replaced one by one: a failed
+    build writes nothing. `serve` passes its own cache, kept in memory; `build` loads and saves
+    .stepstone/. `changed` (from `serve`'s watcher: paths relative to the site) allows a shortcut
+    when only bodies of pages changed.
     """
     _check_usage(options)
     check_output_folder(options.site, options.output)
     persistent = cache is None
+    if cache is not None and changed:
+        quick = rebuild_bodies(options, cache, changed)
+        if quick is not None:
+            site, found, written = quick
+            stats = {"pages rendered": written, "pages reused": len(site.pages) - written}
+            return BuildResult(len(site.pages), tuple(_stop_on_errors(found, options.strict)), stats, site)
     if persistent:
         signature = input_signature(options.site, (options.base_url, options.drafts, options.future, options.day,
                                                    str(options.output.resolve())))
@@ -146,9 +158,12 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
             problems = _stop_on_errors(list(last.problems), options.strict)
             return BuildResult(last.pages, tuple(problems), {"pages reused": last.pages})
     cache = load_cache(options.site) if persistent else cache
-    cache.stats = {}
+    cache.stats, cache.last = {}, None
     analysis = analyse(options, cache)
     site, theme, env = analysis.site, analysis.theme, analysis.env
+    if persistent:  # compiled templates kept between builds: Jinja checks them against the source
+        (options.site / CACHE_DIR / "templates").mkdir(parents=True, exist_ok=True)
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(options.site / CACHE_DIR / "templates"))
     problems = _stop_on_errors(list(analysis.problems), options.strict)
     everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, theme_digest(theme))))
     current = output_id_of(options.output) == cache.output_id != ""
@@ -165,60 +180,113 @@ def build(options: BuildOptions, cache: BuildCache | None = None) -> BuildResult
                                     *_site_files(site, site.bodies), *preview],
                                    _copies(options.site, theme.static_dirs, analysis.files))
     _stop_on_errors([*problems, *collisions], options.strict)
-    keys = _output_keys(site, files, pages, everywhere, cache)
-    output_id = digest(repr(sorted(keys.items())))
-    changed = [path for path, key in keys.items() if cache.outputs.get(path) != key]
-    changed_pages = [pages[path] for path in changed if path in pages]
-    in_place = current and len(changed_pages) <= len(pages) // 2
-    if not in_place and any(f.data is None for f in extras):  # a full write needs them after all
-        extras, _ = render_extras(site, env, theme)
-        files.update((f.path, f) for f in extras)
-    cache.extras = (extras_key, tuple(f.path for f in extras))
+    inputs = {p.name: _page_inputs(site, p, everywhere, cache) for p in site.pages}
+    known = cache.page_keys
+    todo = [path for path, p in pages.items() if not _unchanged(site, p, inputs[p.name], known.get(p.name))]
+    page_keys = {p.name: known[p.name] for p in set(pages.values()).difference(pages[path] for path in todo)}
+    in_place = current and len(todo) <= len(pages) // 2
+    if not in_place:
+        todo = list(pages)
+        if any(f.data is None for f in extras):  # a full write needs them after all
+            extras, _ = render_extras(site, env, theme)
+            files.update((f.path, f) for f in extras)
+    site = _with_html(options, site, [pages[path] for path in todo], cache)
+
+    def render_into(staging: Path | None) -> str:
+        """Render the pages to do (into `staging` on a full write), then name the whole output."""
+        nonlocal keys, output_id
+        rendered.update(_render(options, site, theme, env, [pages[path] for path in todo], problems, staging,
+                                options.stage("Writing pages") if staging else None))
+        for path, (_, shown, key) in rendered.items():
+            page_keys[pages[path].name] = (inputs[pages[path].name], shown, key)
+        keys = _output_keys(files, pages, page_keys, cache)
+        output_id = digest(repr(sorted(keys.items())))
+        return output_id
+
+    rendered: dict[str, tuple[bytes | None, tuple, str]] = {}
+    keys, output_id = {}, ""
     if in_place:
-        _write_changes(options, site, theme, files, changed, sorted(set(cache.outputs) - set(keys)), output_id,
-                       problems)
+        render_into(None)
+        changed = [path for path, key in keys.items() if cache.outputs.get(path) != key]
+        update_site(options.output, {path: OutputFile(path, rendered[path][0], pages[path].source)
+                                     if path in rendered else files[path] for path in changed},
+                    sorted(set(cache.outputs) - set(keys)), output_id)
     else:
-        _write_everything(options, site, theme, files, output_id, problems)
-        changed_pages = list(site.pages)
-    cache.outputs, cache.output_id = keys, output_id
-    cache.stats["pages rendered"] = len(changed_pages)
-    cache.stats["pages reused"] = len(site.pages) - len(changed_pages)
+        write_site(options.output, files, render_into, trash=options.site / CACHE_DIR / "trash")
+    # Only now, with the output written, does the cache describe it.
+    cache.outputs, cache.output_id, cache.page_keys = keys, output_id, page_keys
+    cache.extras = (extras_key, tuple(f.path for f in extras))
+    if not persistent:
+        cache.last = LastSite(options, site, theme, env, analysis.targets, analysis.problems, keys)
+    cache.stats["pages rendered"] = len(todo)
+    cache.stats["pages reused"] = len(site.pages) - len(todo)
     if persistent:
         save_cache(options.site, cache)
         save_last_build(options.site, LastBuild(signature, output_id, len(site.pages), tuple(problems)))
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
 
-def _write_changes(options: BuildOptions, site: Site, theme: Theme, files: dict, changed: list[str],
-                   stale: list[str], output_id: str, problems: list[Problem]) -> None:
-    """Render the changed pages in memory, then replace the changed files and remove stale ones."""
-    position = {output_path(p.url): i for i, p in enumerate(site.pages)}
-    rendered = map_chunks(_render_chunk, (site, theme, None), [position[path] for path in changed if path in position],
-                          options.jobs)
-    page_files = {f.path: f for chunk in rendered for f in chunk[0]}
-    _stop_on_errors([*problems, *(p for chunk in rendered for p in chunk[1])], options.strict)
-    update_site(options.output, {path: page_files.get(path, files[path]) for path in changed}, stale, output_id)
+def _page_inputs(site: Site, page: Page, everywhere: str, cache: BuildCache) -> tuple:
+    plan = site.plan
+    return (everywhere, page.meta_digest, cache.bodies[page.name][3], plan.standing.get(page.name),
+            plan.cta.get(page.name), plan.related.get(page.name))
 
 
-def _write_everything(options: BuildOptions, site: Site, theme: Theme, files: dict, output_id: str,
-                      problems: list[Problem]) -> None:
-    """Write the whole site into a staging folder, pages rendered on every core, and swap it in."""
-    def render_pages_into(staging: Path) -> None:
-        found = map_chunks(_render_chunk, (site, theme, staging), range(len(site.pages)), options.jobs,
-                           options.stage("Writing pages"))
-        _stop_on_errors([*problems, *(p for chunk in found for p in chunk[1])], options.strict)
-
-    write_site(options.output, files, render_pages_into, output_id, options.site / CACHE_DIR / "trash")
+def _unchanged(site: Site, page: Page, inputs: tuple, last: tuple | None) -> bool:
+    """Whether last build's HTML of a page stands: the page, its funnel decisions and every page its
+    template was shown are unchanged. Listings, the home page, doors and pages with a form (whose
+    context draws on more than the pages it shows) are always rendered again."""
+    return bool(last) and last[0] == inputs and not (page.is_listing or page.is_home or page.is_door or page.form) \
+        and all(name in site.by_name and site.by_name[name].meta_digest == meta for name, meta in last[1])
 
 
-def _output_keys(site: Site, files: dict, pages: dict[str, Page], everywhere: str,
-                 cache: BuildCache) -> dict[str, str]:
-    """What each output file is made from, as a digest: unchanged digest, unchanged file."""
-    known, cache.page_keys = cache.page_keys, {}
+def _with_html(options: BuildOptions, site: Site, pages: list[Page], cache: BuildCache) -> Site:
+    """The site with the HTML of `pages` in memory: a cache loaded from disk left it in html.sqlite
+    (and, should that have lost any, the body is rendered again)."""
+    bodies = site.bodies
+    wanted = {p.name: cache.bodies[p.name][3] for p in pages
+              if not bodies[p.name].html and cache.bodies[p.name][3] != EMPTY_HTML}
+    if not wanted:
+        return site
+    found = cache.html_of(wanted.values())
+    bodies = dict(bodies)
+    lost = []
+    for name, key in wanted.items():
+        if key in found:
+            bodies[name] = replace(bodies[name], html=found[key])
+        else:
+            lost.append(name)
+    if lost:
+        targets = LinkTargets(site.config.base_path, {p.name: p.url for p in site.pages},
+                              {p.url: p.name for p in site.pages}, {}, frozenset())
+        state = (targets, site.pages, options.site, frozenset(lost))
+        positions = [i for i, p in enumerate(site.pages) if p.name in set(lost)]
+        for name, body, _ in _markup_chunk(state, positions):
+            bodies[name] = replace(bodies[name], html=body.html)
+    return replace(site, bodies=bodies)
+
+
+def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
+            problems: list[Problem], staging: Path | None, progress: Progress | None
+            ) -> dict[str, tuple[bytes | None, tuple, str]]:
+    """Render `todo` on every core, written into `staging` if given, else kept in memory:
+    output path -> (HTML or None, pages its template was shown, digest of the HTML)."""
+    for name in {choose_template(p) for p in todo}:  # compiled once here, not in every worker
+        template_for(env, theme, name, "", 0)
+    position = {p.name: i for i, p in enumerate(site.pages)}
+    done = map_chunks(_render_chunk, (site, theme, staging, env), [position[p.name] for p in todo], options.jobs,
+                      progress)
+    _stop_on_errors([*problems, *(p for chunk in done for p in chunk[1])], options.strict)
+    return {path: entry for chunk in done for path, entry in chunk[0]}
+
+
+def _output_keys(files: dict, pages: dict[str, Page], page_keys: dict[str, tuple], cache: BuildCache
+                 ) -> dict[str, str]:
+    """What each output file holds, as a digest: unchanged digest, unchanged file."""
     keys = {}
     for path, item in files.items():
         if path in pages:
-            keys[path] = _page_key(site, pages[path], everywhere, cache.bodies[pages[path].name][3], known, cache)
+            keys[path] = page_keys[pages[path].name][2]
         elif isinstance(item, CopiedFile):
             keys[path] = digest(repr((item.source, _file_digest(item.origin, cache))))
         elif item.data is None:  # not rendered this time because nothing it shows changed
@@ -226,25 +294,6 @@ def _output_keys(site: Site, files: dict, pages: dict[str, Page], everywhere: st
         else:
             keys[path] = digest(item.data)
     return keys
-
-
-def _page_key(site: Site, page: Page, everywhere: str, body: str, known: dict, cache: BuildCache) -> str:
-    """A page's render key. Last build's key stands when the page, its funnel decisions and every
-    page its context showed are unchanged; listings, the home page, doors and pages with a form
-    (whose context draws on more than the pages it shows) are always looked at again."""
-    plan = site.plan
-    inputs = (everywhere, page.meta_digest, body, plan.standing.get(page.name), plan.cta.get(page.name),
-              plan.related.get(page.name))
-    last = known.get(page.name)
-    if last and last[0] == inputs and not (page.is_listing or page.is_home or page.is_door or page.form) \
-            and all(name in site.by_name and site.by_name[name].meta_digest == meta for name, meta in last[1]):
-        cache.page_keys[page.name] = last
-        return last[2]
-    seen: list = []
-    context = {k: v for k, v in page_context(site, page).items() if k not in ("site", "funnel", "content")}
-    key = digest(repr((everywhere, body, fingerprint(context, seen))))
-    cache.page_keys[page.name] = (inputs, tuple(seen), key)
-    return key
 
 
 def _file_digest(path: Path, cache: BuildCache) -> str:
@@ -268,17 +317,22 @@ def theme_digest(theme: Theme) -> str:
     return digest(repr(parts))
 
 
-def _render_chunk(state: tuple[Site, Theme, Path | None], indexes: list[int]
-                  ) -> tuple[list[OutputFile], list[Problem]]:
-    """Render pages[i] for i in indexes: into the staging folder if given, else returned."""
-    site, theme, staging = state
-    env = make_environment(theme, site.config.base_path)
-    files, problems = render_pages(site, env, theme, (site.pages[i] for i in indexes))
-    if staging is None:
-        return files, problems
-    for f in files:
-        write_file(staging, f.path, f.data)
-    return [], problems
+def _render_chunk(state: tuple[Site, Theme, Path | None, Environment], indexes: list[int]
+                  ) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str]]], list[Problem]]:
+    """Render pages[i] for i in indexes, each with the pages its template was shown and the
+    digest of its HTML; written into the staging folder when given (the HTML then stays here)."""
+    site, theme, staging, env = state
+    done, problems = [], []
+    for i in indexes:
+        file, problem, shown = render_page(site, env, theme, site.pages[i])
+        if problem is not None:
+            problems.append(problem)
+        if file is None:
+            continue
+        if staging is not None:
+            write_file(staging, file.path, file.data)
+        done.append((file.path, (None if staging else file.data, shown, digest(file.data))))
+    return done, problems
 
 
 def _check_usage(options: BuildOptions) -> None:
@@ -297,8 +351,8 @@ def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
     return sorted_problems(problems)
 
 
-def _markup(config: SiteConfig, content: Content, jobs: int, cache: BuildCache,
-            progress: Progress | None = None) -> tuple[dict[str, Markup], list[Problem]]:
+def _markup(site: Path, config: SiteConfig, content: Content, jobs: int, cache: BuildCache,
+            progress: Progress | None = None) -> tuple[dict[str, Markup], list[Problem], LinkTargets]:
     """Every body as HTML; a body is rendered again only if it, or what its links point to, changed."""
     targets = LinkTargets(
         base_path=config.base_path,
@@ -309,39 +363,42 @@ def _markup(config: SiteConfig, content: Content, jobs: int, cache: BuildCache,
     )
     targets_digest = digest(repr((targets.base_path, sorted(targets.urls.items()),
                                   sorted(targets.skipped.items()), sorted(targets.files))))
-    keys = {p.name: (digest(p.body), p.source, p.body_start, targets_digest) for p in content.pages}
+    keys = {p.name: (content.digests[p.name], p.source, p.body_start, targets_digest) for p in content.pages}
     known = {name: entry for name, entry in cache.bodies.items() if keys.get(name) == entry[0]}
     todo = [i for i, p in enumerate(content.pages) if p.name not in known]
-    for chunk in map_chunks(_markup_chunk, (targets, content.pages), todo, jobs, progress):
+    for chunk in map_chunks(_markup_chunk, (targets, content.pages, site, content.unread), todo, jobs, progress):
         for name, body, found in chunk:
             known[name] = (keys[name], body, found, digest(body.html))
     cache.bodies = known
     cache.stats["bodies rendered"] = len(todo)
     bodies = {p.name: known[p.name][1] for p in content.pages}
-    return bodies, [problem for entry in known.values() for problem in entry[2]]
+    return bodies, [problem for entry in known.values() for problem in entry[2]], targets
 
 
 def _plan(config: SiteConfig, pages: tuple[Page, ...], links: list, menu: list, today: dt.date,
           cache: BuildCache) -> funnel.Plan:
-    """The funnel's decisions; the same as last time when no page's metadata or link changed."""
-    key = digest(repr((config.funnel, config.forms, menu, today, [(p.name, p.meta_digest) for p in pages],
-                       links)))
+    """The funnel's decisions: the same as last time when no page's metadata changed (links in
+    bodies are judged every time: cheap, and a body edit moves their lines)."""
+    key = digest(repr((config.funnel, config.forms, menu, today, [(p.name, p.meta_digest) for p in pages])))
     if cache.plan is None or cache.plan[0] != key:
-        cache.plan = (key, funnel.plan(config.funnel, pages, links, menu, {f.name for f in config.forms},
-                                       today))
-    return cache.plan[1]
+        cache.plan = (key, funnel.decide(config.funnel, pages, menu, {f.name for f in config.forms}, today))
+    decided = cache.plan[1]
+    return replace(decided, problems=decided.problems + tuple(funnel.link_problems(config.funnel, pages,
+                                                                                    decided.standing, links)))
 
 
-def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...]], indexes: list[int]
+def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...], Path, frozenset[str]], indexes: list[int]
                   ) -> list[tuple[str, Markup, list[Problem]]]:
-    """Bodies of pages[i] for i in indexes: the fast engine where it gives the same HTML."""
-    targets, pages = state
+    """Bodies of pages[i] for i in indexes: the fast engine where it gives the same HTML.
+    Pages in `unread` came from the cache without their text: their files are read again."""
+    targets, pages, site, unread = state
     md = make_markdown()
     fast = FastMarkdown() if FastMarkdown.available() else None
     done = []
     for page in (pages[i] for i in indexes):
-        args = (page.body, page.name, page.source, page.body_start, targets)
-        body, found = fast.render(*args) if fast and fast.handles(page.body) else render_body(md, *args)
+        text = read_body(site, page) if page.name in unread else page.body
+        args = (text, page.name, page.source, page.body_start, targets)
+        body, found = fast.render(*args) if fast and fast.handles(text) else render_body(md, *args)
         done.append((page.name, body, found))
     return done
 

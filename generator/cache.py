@@ -7,17 +7,29 @@ always safe; a different Stepstone version starts from an empty cache.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, field
+import sqlite3
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from . import __version__
 
 CACHE_DIR = ".stepstone"
 CACHE_FILE = "build-cache.pickle"
+HTML_FILE = "html.sqlite"  # each body's HTML by its digest: read back only for pages rendered again
+EMPTY_HTML = hashlib.blake2b(b"", digest_size=16).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def cache_format() -> str:
+    """The version and this package's own code: a cache written by other code is never trusted."""
+    code = sorted((p.name, p.read_bytes()) for p in Path(__file__).parent.glob("*.py"))
+    return hashlib.blake2b(repr((__version__, code)).encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -30,7 +42,7 @@ class SourceEntry:
 
 @dataclass
 class BuildCache:
-    version: str = __version__
+    version: str = field(default_factory=cache_format)
     sources: dict[str, SourceEntry] = field(default_factory=dict)     # content-relative path -> entry
     pages: dict[str, tuple[tuple, Any, list]] = field(default_factory=dict)   # page -> (key, Page, problems)
     bodies: dict[str, tuple[tuple, Any, list]] = field(default_factory=dict)  # page -> (key, Markup, problems)
@@ -41,35 +53,96 @@ class BuildCache:
     copies: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict)  # file -> (stat, hash)
     output_id: str = ""                                              # marker of the output it describes
     stats: dict[str, int] = field(default_factory=dict)              # this build: reused / rendered counts
+    texts_on_disk: Path | None = None  # loaded from disk: page bodies left out, HTML in html.sqlite there
+    last: Any = None  # in memory only, under `serve`: the last site built (incremental.LastSite)
+
+    def html_of(self, digests: Iterable[str]) -> dict[str, str]:
+        """Bodies' HTML by digest, from html.sqlite when the cache was loaded without it."""
+        wanted = list(dict.fromkeys(digests))
+        if self.texts_on_disk is None or not wanted:
+            return {}
+        found = {}
+        with _connect(self.texts_on_disk) as db:
+            for i in range(0, len(wanted), 900):  # SQLite's limit on parameters per statement
+                part = wanted[i:i + 900]
+                found.update(db.execute(f"SELECT key, html FROM html WHERE key IN ({','.join('?' * len(part))})",
+                                        part).fetchall())
+        return found
 
 
 def cache_path(site: Path) -> Path:
     return site / CACHE_DIR / CACHE_FILE
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE IF NOT EXISTS html (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+    return db
+
+
 def load_cache(site: Path) -> BuildCache:
-    """The cache of the last build, or an empty one (missing, unreadable or another version)."""
+    """The cache of the last build, or an empty one (missing, unreadable or another version).
+
+    It comes without the text of page bodies (read again from content/ when needed) and
+    without their HTML (fetched from html.sqlite for the pages rendered again): a third
+    of the size, so a build that changes little starts fast."""
+    gc.disable()  # a pickle of many small objects loads much faster without the collector
     try:
         with open(cache_path(site), "rb") as f:
             cache = pickle.load(f)
     except Exception:  # a cache is only ever a shortcut: anything wrong with it means start afresh
         return BuildCache()
-    return cache if isinstance(cache, BuildCache) and cache.version == __version__ else BuildCache()
+    finally:
+        gc.enable()
+    gc.freeze()  # and the collector need never look at it again: it is not garbage
+    if not isinstance(cache, BuildCache) or cache.version != cache_format() or \
+            not (site / CACHE_DIR / HTML_FILE).is_file():
+        return BuildCache()
+    cache.texts_on_disk = site / CACHE_DIR / HTML_FILE
+    return cache
 
 
 def save_cache(site: Path, cache: BuildCache) -> None:
-    """Write the cache atomically; a failure to write it never fails the build."""
+    """Write the cache atomically, bodies' HTML into html.sqlite; a failure never fails the build."""
     path = cache_path(site)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not (path.parent / ".gitignore").exists():
             (path.parent / ".gitignore").write_text("# Stepstone's cache: safe to delete.\n*\n")
+        slim, html = _without_texts(cache)
+        wanted = {entry[3] for entry in cache.bodies.values()}
+        with _connect(path.parent / HTML_FILE) as db:
+            stored = {key for key, in db.execute("SELECT key FROM html")}
+            db.executemany("INSERT INTO html VALUES (?, ?)", [(k, v) for k, v in html.items() if k not in stored])
+            db.executemany("DELETE FROM html WHERE key = ?", [(k,) for k in stored - wanted])
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         with open(tmp, "wb") as f:
-            pickle.dump(cache, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(slim, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, sqlite3.Error):
         pass
+
+
+def _without(item: Any, name: str, inner: str = "") -> Any:
+    """`item` with its text attribute `name` (or `name`.`inner`) emptied; itself if it already is."""
+    if inner:
+        value = getattr(item, name)
+        return item if value is None or not getattr(value, inner) else replace(item, **{name: _without(value, inner)})
+    return replace(item, **{name: ""}) if getattr(item, name) else item
+
+
+def _without_texts(cache: BuildCache) -> tuple[BuildCache, dict[str, str]]:
+    """A copy of the cache with no body text and no HTML, and the HTML held in memory by digest
+    (a loaded cache holds only the HTML rendered this time: the rest is still on disk)."""
+    html = {entry[3]: entry[1].html for entry in cache.bodies.values()
+            if entry[1].html or entry[3] == EMPTY_HTML or cache.texts_on_disk is None}
+    slim = replace(
+        cache,
+        sources={rel: _without(e, "parsed", "body") for rel, e in cache.sources.items()},
+        pages={name: (key, page and _without(page, "body"), found) for name, (key, page, found) in cache.pages.items()},
+        bodies={name: (key, _without(body, "html"), *rest) for name, (key, body, *rest) in cache.bodies.items()},
+        stats={}, texts_on_disk=None, last=None)
+    return slim, html
 
 
 def fingerprint(value: Any, seen: list | None = None) -> Any:

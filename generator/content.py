@@ -118,6 +118,8 @@ class Content:
     problems: tuple[Problem, ...]
     skipped: Mapping[str, str] = field(default_factory=dict)  # name -> why (draft, future, broken)
     files: tuple[str, ...] = ()  # non-Markdown files under content/, relative to it
+    digests: Mapping[str, str] = field(default_factory=dict)  # page name -> hash of its file's bytes
+    unread: frozenset[str] = frozenset()  # pages taken from a cache loaded without body text
 
 
 # --- checking values -------------------------------------------------------------
@@ -335,7 +337,7 @@ def _read_chunk(root: Path, rels: list[tuple[str, tuple[int, int]]]) -> list[tup
 
 
 def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache,
-                 progress: Progress | None = None) -> dict[str, SourceEntry]:
+                 progress: Progress | None = None) -> tuple[dict[str, SourceEntry], set[str]]:
     """Every Markdown file parsed: from the cache when its size and time are unchanged, else read."""
     entries, to_read = {}, []
     for rel in markdown:
@@ -350,7 +352,7 @@ def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache,
         entries.update(chunk)
     cache.sources = entries
     cache.stats["files read"] = len(to_read)
-    return entries
+    return entries, {rel for rel, _ in to_read}
 
 
 def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool = False,
@@ -365,7 +367,8 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
         (markdown if rel.lower().endswith(".md") else files).append(rel)
     cache = cache if cache is not None else BuildCache()
     digests = {}
-    for rel, entry in read_sources(root, markdown, jobs, cache, progress).items():
+    entries, fresh = read_sources(root, markdown, jobs, cache, progress)
+    for rel, entry in entries.items():
         problems += entry.problems
         if entry.parsed is None:
             skipped[rel[:-3]] = "broken"
@@ -398,7 +401,17 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
             pages.append(page)
     cache.pages = checked
     problems += _duplicate_urls(pages)
-    return Content(tuple(pages), tuple(problems), skipped, tuple(files))
+    fresh_names = {rel[:-3] for rel in fresh}
+    unread = frozenset(p.name for p in pages if p.name not in fresh_names) if cache.texts_on_disk else frozenset()
+    return Content(tuple(pages), tuple(problems), skipped, tuple(files), digests, unread)
+
+
+def read_body(site: Path, page: Page) -> str:
+    """A page's body as its file holds it now: for pages whose cached entry left the text out."""
+    parsed, _ = parse_source((site / page.source).read_bytes(), page.name, page.source)
+    if parsed is None:  # changed since it was read, and now broken: the next build will say so
+        raise OSError(f"{page.source} changed during the build")
+    return parsed.body
 
 
 def _duplicate_urls(pages: Iterable[Page]) -> list[Problem]:

@@ -11,7 +11,7 @@ import datetime as dt
 import heapq
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import combinations
 from typing import Collection, Iterable, Mapping, Protocol, Sequence
@@ -219,6 +219,13 @@ def keep_reading_all(pages: Sequence[FunnelPage], standing: Mapping[str, str], r
 def plan(funnel: Funnel, pages: Sequence[FunnelPage], links: Sequence[Link],
          menu: Sequence[MenuEntry], forms: Collection[str], today: dt.date) -> Plan:
     """Decide standing, CTA and secondary links of every page, and find every transgression."""
+    decided = decide(funnel, pages, menu, forms, today)
+    return replace(decided, problems=decided.problems + tuple(link_problems(funnel, pages, decided.standing, links)))
+
+
+def decide(funnel: Funnel, pages: Sequence[FunnelPage], menu: Sequence[MenuEntry], forms: Collection[str],
+           today: dt.date) -> Plan:
+    """`plan` but for the links in bodies: what pages' metadata alone decides (a body edit keeps it)."""
     by_name = {p.name: p for p in pages}
     problems = _references(pages, by_name, forms)
     valid = []
@@ -259,7 +266,7 @@ def plan(funnel: Funnel, pages: Sequence[FunnelPage], links: Sequence[Link],
             if door is not None:
                 cta[p.name] = door.name
 
-    problems += _transgressions(funnel, valid, by_name, doors, rooms, standing, cta, links, menu, today)
+    problems += _transgressions(funnel, valid, by_name, doors, rooms, standing, cta, menu, today)
     related = keep_reading_all([p for p in valid if not p.is_home and not p.is_listing], standing,
                                rooms, funnel)
     return Plan(standing, cta, related, tuple(problems))
@@ -289,10 +296,12 @@ def _references(pages, by_name, forms) -> list[Problem]:
     return found
 
 
-def _transgressions(funnel, pages, by_name, doors, rooms, standing, cta, links, menu, today):
+def link_problems(funnel: Funnel, pages: Sequence[FunnelPage], standing: Mapping[str, str],
+                  links: Sequence[Link]) -> list[Problem]:
+    """A body link may reach at most one step ahead of where its page stands."""
     found: list[Problem] = []
     index = funnel.index
-    # A body link may reach at most one step ahead of where its page stands.
+    by_name = {p.name: p for p in pages}
     for link in links:
         src, dst = by_name.get(link.source), by_name.get(link.target)
         if src is None or src.name not in standing or dst is None or dst.step not in funnel.ids:
@@ -303,6 +312,12 @@ def _transgressions(funnel, pages, by_name, doors, rooms, standing, cta, links, 
                                  f"links to '{dst.name}' (step {dst.step}), more than one step ahead of "
                                  f"this page (it stands at {standing[src.name]}): offer only the next step, "
                                  f"'{funnel.ids[here + 1]}'"))
+    return found
+
+
+def _transgressions(funnel, pages, by_name, doors, rooms, standing, cta, menu, today):
+    found: list[Problem] = []
+    index = funnel.index
     # A form belongs to the earliest door that uses it; showing it earlier asks too soon.
     form_doors = {}
     for p in sorted(pages, key=lambda p: (index(p.step), p.name)):

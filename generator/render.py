@@ -298,8 +298,34 @@ def _collect(results) -> tuple[list[OutputFile], list[Problem]]:
 def render_pages(site: Site, env: jinja2.Environment, theme: Theme,
                  pages: Iterable[Page]) -> tuple[list[OutputFile], list[Problem]]:
     """The HTML of some content pages (a worker renders its share of the site)."""
-    return _collect(_emit(env, theme, output_path(page.url), choose_template(page), page_context(site, page),
-                          page.source, page.where("layout").line if page.layout else 1) for page in pages)
+    return _collect(render_page(site, env, theme, page)[:2] for page in pages)
+
+
+def render_page(site: Site, env: jinja2.Environment, theme: Theme, page: Page
+                ) -> tuple[OutputFile | None, Problem | None, tuple[tuple[str, str], ...]]:
+    """One content page, and the other pages its template was shown, as (name, metadata digest):
+    while none of those change, nor the page itself, its HTML stays the same."""
+    context = page_context(site, page)
+    file, problem = _emit(env, theme, output_path(page.url), choose_template(page), context,
+                          page.source, page.where("layout").line if page.layout else 1)
+    shown: list[tuple[str, str]] = []
+    for key, value in context.items():
+        if key not in ("site", "funnel", "content", "page"):
+            _pages_in(value, shown)
+    return file, problem, tuple(shown)
+
+
+def _pages_in(value: Any, found: list[tuple[str, str]]) -> None:
+    if isinstance(value, Page):
+        found.append((value.name, value.meta_digest))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _pages_in(item, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _pages_in(item, found)
+    elif isinstance(value, Cta):
+        found.append((value.door.name, value.door.meta_digest))
 
 
 def render_extras(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:

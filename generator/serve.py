@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -57,11 +58,11 @@ def show_errors(preview: Path, lines: list[str]) -> None:
         (preview / "_stepstone" / "overlay.js").write_bytes(OVERLAY_SCRIPT.read_bytes())
 
 
-def rebuild(options: BuildOptions, cache: BuildCache) -> bool:
+def rebuild(options: BuildOptions, cache: BuildCache, changed: set[str] | None = None) -> bool:
     """One build, reported in the terminal with its time; False when the owner's files have errors."""
     started = time.perf_counter()
     try:
-        result = build(options, cache)
+        result = build(options, cache, changed)
     except SiteError as exc:
         lines = [str(p) for p in exc.problems]
         for line in lines:
@@ -78,6 +79,22 @@ def rebuild(options: BuildOptions, cache: BuildCache) -> bool:
     return True
 
 
+def changed_paths(site: Path, changes: set[tuple[Any, str]]) -> set[str] | None:
+    """The files saved in place, relative to the site; None when a file was added or deleted
+    (or renamed over, as some editors save): only the full build can tell what that touches."""
+    import watchfiles
+
+    found = set()
+    for change, path in changes:
+        if change != watchfiles.Change.modified:
+            return None
+        try:
+            found.add(Path(path).resolve().relative_to(site.resolve()).as_posix())
+        except ValueError:
+            return None
+    return found
+
+
 def watch_and_rebuild(site: Path, rebuild_now, reload_url: str, ready: threading.Event,
                       stop: threading.Event) -> None:
     """Rebuild and reload the browser after every save; `ready` is set once saves are being watched."""
@@ -89,7 +106,7 @@ def watch_and_rebuild(site: Path, rebuild_now, reload_url: str, ready: threading
         ready.set()
         if not changes:
             continue
-        rebuild_now()
+        rebuild_now(changed_paths(site, changes))
         try:
             urllib.request.urlopen(reload_url, timeout=2).read()
         except OSError:
@@ -106,9 +123,9 @@ def serve_site(site: Path, host: str, port: int, drafts: bool = False, future: b
                            drafts=drafts, future=future, preview=True)
     cache, lock = BuildCache(), threading.Lock()
 
-    def rebuild_now() -> None:
+    def rebuild_now(changed: set[str] | None = None) -> None:
         with lock:  # one build at a time: they share the cache
-            rebuild(options, cache)
+            rebuild(options, cache, changed)
 
     ready, stop = threading.Event(), threading.Event()
     threading.Thread(target=watch_and_rebuild, daemon=True,

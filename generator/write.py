@@ -143,11 +143,12 @@ def write_file(root: Path, path: str, data: bytes) -> None:
 
 
 def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
-               fill: Callable[[Path], None] | None = None, output_id: str = "", trash: Path | None = None) -> None:
+               fill: Callable[[Path], str] | None = None, output_id: str = "", trash: Path | None = None) -> None:
     """Write everything into a staging folder beside `out`, then swap it into place.
 
-    Files whose data is None are left to `fill(staging)` (the page renderers); if it
-    raises, the staging folder is removed and `out` is untouched.
+    Files whose data is None are left to `fill(staging)` (the page renderers), which returns
+    the build's id when only it can know it; if it raises, the staging folder is removed and
+    `out` is untouched.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -165,7 +166,7 @@ def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
             elif item.data is not None:
                 write_file(staging, path, item.data)
         if fill is not None:
-            fill(staging)
+            output_id = fill(staging) or output_id
         (staging / MARKER).write_bytes(marker(output_id))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -59,6 +59,12 @@ def test_written_site_equals_the_site_built_in_memory(big_site, tmp_path):
     assert set(written) - set(in_memory) == {".stepstone-output"}
 
 
+def _sql(path, statement):
+    import sqlite3
+    with sqlite3.connect(path) as db:
+        db.execute(statement)
+
+
 def cold(site, out):
     from generator.cache import BuildCache
     build(BuildOptions(site=site, out=out, jobs=2, today=TODAY), BuildCache())
@@ -73,6 +79,15 @@ EDITS = {
     "removed page": lambda site: (site / "content/blog/post-9.md").unlink(),
     "template": lambda site: (site / "themes/default/templates/partials").mkdir(parents=True) or
         (site / "themes/default/templates/partials/brand.html").write_text("<style>:root{--accent:#123}</style>\n"),
+    "added page": lambda site: (site / "content/blog/post-new.md").write_text(
+        page("New post", "free", "Fresh. Back to [post 3](post-3.md).", tags="[stains]")),
+    "lines moved": lambda site: (site / "content/blog/post-5.md").write_text(
+        (site / "content/blog/post-5.md").read_text().replace("## Part", "Intro.\n\nMore intro.\n\n## Part")),
+    "cascade": lambda site: (site / "content/blog/_index.md").write_text(
+        (site / "content/blog/_index.md").read_text().replace("title: Blog", "title: Blog\ncascade: {tags: [x]}")),
+    "HTML store emptied": lambda site: _sql(site / ".stepstone/html.sqlite", "DELETE FROM html") or
+        (site / "themes/default/templates").mkdir(parents=True) or
+        (site / "themes/default/templates/404.html").write_text("gone\n"),
     "step of a door": lambda site: (site / "content/club/join.md").write_text(
         (site / "content/club/join.md").read_text().replace("headline: Join", "headline: Join the club now")),
 }

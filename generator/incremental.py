@@ -1,0 +1,111 @@
+"""`serve`'s shortcut for the commonest save: the body of one page changed, nothing else.
+
+The watcher says which files changed. When every one is a page whose front matter is
+exactly as before, nothing another page shows of it has changed (title, summary, step,
+tags and offer live in the front matter), so only that page's HTML is made again: no
+walk over the site, no funnel plan. Anything else (a new file, a front matter edit, a
+first paragraph that the feed quotes) returns None, and the full build decides.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from jinja2 import Environment
+
+from . import funnel
+from .cache import BuildCache
+from .errors import Problem, SiteError, has_errors, sorted_problems
+from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
+from .render import Site, Theme, render_page
+from .source import digest, parse_source
+from .write import update_site
+
+
+@dataclass
+class LastSite:
+    """What a full in-memory build leaves for the shortcut (never saved to disk)."""
+
+    options: Any                    # the BuildOptions it was built with
+    site: Site
+    theme: Theme
+    env: Environment
+    targets: LinkTargets
+    problems: tuple[Problem, ...]   # every problem found, severities as found
+    keys: dict[str, str]            # output path -> digest of the file written
+    by_source: dict[str, str] = field(default_factory=dict)        # "content/a.md" -> page name
+    markup_problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)  # bodies redone here
+
+
+def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[Site, list[Problem], int] | None:
+    """Re-render the pages whose bodies alone changed (`changed`: paths relative to the site).
+
+    Returns (site, problems, pages written), None when the change needs a full build, or
+    raises SiteError when the new bodies have errors (the output is then left as it was)."""
+    last: LastSite | None = cache.last
+    if last is None or not changed or last.options != options:
+        return None
+    if not last.by_source:
+        last.by_source = {p.source: p.name for p in last.site.pages}
+    site = last.site
+    edits = []
+    for rel in sorted(changed):
+        name = last.by_source.get(rel)
+        entry = cache.sources.get(rel.removeprefix("content/"))
+        if name is None or entry is None or entry.parsed is None:
+            return None
+        try:
+            raw = (options.site / rel).read_bytes()
+        except OSError:
+            return None
+        parsed, found = parse_source(raw, name, rel)
+        if parsed is None or found or parsed.front_digest != entry.parsed.front_digest \
+                or parsed.body_start != entry.parsed.body_start:
+            return None
+        edits.append((site.page(name), parsed.body))
+    fast = FastMarkdown() if FastMarkdown.available() else None
+    md = None
+    bodies = dict(site.bodies)
+    problems = set(last.problems)
+    for page, text in edits:
+        args = (text, page.name, page.source, page.body_start, last.targets)
+        if fast and fast.handles(text):
+            body, found = fast.render(*args)
+        else:
+            md = md or make_markdown()
+            body, found = render_body(md, *args)
+        old = bodies[page.name]
+        if body.first_paragraph != old.first_paragraph and not page.summary and site.is_public(page):
+            return None  # the feed quotes it
+        problems -= set(last.markup_problems.get(page.name, _markup_problems(cache, page.name)))
+        problems -= set(_link_problems(site, page.name, old))
+        problems |= set(found) | set(_link_problems(site, page.name, body))
+        last.markup_problems[page.name] = tuple(found)
+        bodies[page.name] = body
+    site = replace(site, bodies=bodies)
+    last.site, last.problems = site, tuple(problems)
+    current = sorted_problems(problems)
+    if has_errors(current):
+        raise SiteError(current)
+    rendered = {}
+    for page, _ in edits:
+        file, problem, _ = render_page(site, last.env, last.theme, page)
+        if problem is not None:
+            raise SiteError(sorted_problems([*current, problem]))
+        rendered[file.path] = file
+    changed_files = {path: f for path, f in rendered.items() if last.keys.get(path) != digest(f.data)}
+    last.keys.update((path, digest(f.data)) for path, f in changed_files.items())
+    output_id = digest(repr(sorted(last.keys.items())))
+    update_site(options.output, changed_files, [], output_id)
+    cache.outputs, cache.output_id = dict(last.keys), output_id
+    return site, current, len(changed_files)
+
+
+def _markup_problems(cache: BuildCache, name: str) -> tuple[Problem, ...]:
+    entry = cache.bodies.get(name)
+    return tuple(entry[2]) if entry else ()
+
+
+def _link_problems(site: Site, name: str, body: Markup) -> list[Problem]:
+    return funnel.link_problems(site.config.funnel, site.pages, site.plan.standing, body.links)
+
