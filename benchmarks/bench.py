@@ -10,6 +10,8 @@ Not a test: run it by hand and paste the table into the issue.
 from __future__ import annotations
 
 import argparse
+import resource
+import socket
 import shutil
 import statistics
 import subprocess
@@ -78,23 +80,11 @@ def main() -> None:
         brand.parent.mkdir(parents=True, exist_ok=True)
         brand.write_text(f"<style>:root {{ --accent: #{next(flip) % 999:03d}; }}</style>\n", encoding="utf-8")
 
-    rows = {}
-    rows["stepstone cold"] = median(args.runs, build, REPO, cold)
-    subprocess.run(build, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
-    rows["stepstone no change"] = median(args.runs, build, REPO)
-    rows["stepstone one body edit"] = median(args.runs, build, REPO, edit_body)
-    rows["stepstone template edit"] = median(args.runs, build, REPO, edit_template)
-    shutil.rmtree(brand.parent.parent.parent.parent, ignore_errors=True)
-    page.write_text(original, encoding="utf-8")
-    rows["stepstone cold --jobs 1"] = median(args.runs, [*build, "--jobs", "1"], REPO, cold)
     loop_out = work / "loop-out"
     script = work / "plain_loop.py"
     script.write_text(PLAIN_LOOP)
-    rows["plain Python loop"] = median(args.runs, [sys.executable, str(script), str(site / "content"),
-                                                   str(loop_out)], REPO,
-                                       lambda: shutil.rmtree(loop_out, ignore_errors=True))
+    hugo_site = work / "hugo"
     if shutil.which("hugo"):
-        hugo_site = work / "hugo"
         subprocess.run([sys.executable, str(BENCH / "make_corpus.py"), "--pages", str(args.pages),
                         "--out", str(hugo_site / "content")], check=True, stdout=subprocess.DEVNULL)
         (hugo_site / "layouts" / "_default").mkdir(parents=True)
@@ -102,14 +92,74 @@ def main() -> None:
             (hugo_site / "layouts" / "_default" / name).write_text(HUGO_LAYOUT)
         (hugo_site / "hugo.toml").write_text('baseURL = "https://example.com/"\ntitle = "Bench"\n'
                                              'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n')
-        rows["hugo"] = median(args.runs, ["hugo", "--quiet"], hugo_site,
-                              lambda: shutil.rmtree(hugo_site / "public", ignore_errors=True))
+
+    # This machine's disk and CPU speed drift by tens of percent within minutes, so every
+    # round measures everything once, one after the other: ratios compare like with like.
+    runs: dict[str, list[float]] = {}
+
+    def measure(name: str, cmd: list[str], cwd: Path | None = None, before=None) -> None:
+        runs.setdefault(name, []).append(timed(cmd, cwd, before))
+
+    measure("stepstone cold", build, REPO, cold)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # its largest single process
+    for round_ in range(args.runs):
+        if round_:
+            measure("stepstone cold", build, REPO, cold)
+        measure("stepstone no change", build, REPO)
+        measure("stepstone one body edit", build, REPO, edit_body)
+        measure("stepstone template edit", build, REPO, edit_template)
+        shutil.rmtree(brand.parent.parent.parent.parent, ignore_errors=True)
+        page.write_text(original, encoding="utf-8")
+        if shutil.which("hugo"):
+            measure("hugo", ["hugo", "--quiet"], hugo_site,
+                    lambda: shutil.rmtree(hugo_site / "public", ignore_errors=True))
+        measure("plain Python loop", [sys.executable, str(script), str(site / "content"), str(loop_out)], REPO,
+                lambda: shutil.rmtree(loop_out, ignore_errors=True))
+    measure("stepstone cold --jobs 1", [*build, "--jobs", "1"], REPO, cold)
+    subprocess.run(build, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    serve_times = serve_saves(site, page, original, max(args.runs, 5))
+    rows = {name: statistics.median(times) for name, times in runs.items()}
     cold_time = rows["stepstone cold"]
     print(f"\n{args.pages} pages, median of {args.runs} runs, wall seconds\n")
     print("| build | seconds | time as a share of stepstone cold |")
     print("|---|---|---|")
     for name, seconds in rows.items():
         print(f"| {name} | {seconds:.2f} | {seconds / cold_time:.0%} |")
+    print(f"\nserve, save of one body to its page rewritten: median {statistics.median(serve_times) * 1000:.0f} ms, "
+          f"worst {max(serve_times) * 1000:.0f} ms of {len(serve_times)} saves")
+    print(f"peak memory of one process in the cold builds: {peak_mb:.0f} MB")
+
+
+def serve_saves(site: Path, page: Path, original: str, saves: int) -> list[float]:
+    """Start `stepstone serve`, save `page` several times, and time each save until the
+    preview's copy of the page holds the new text (what the browser then reloads)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([*STEPSTONE, "serve", "--site", str(site), "--port", str(port)], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    rel = page.relative_to(site / "content").with_suffix("")
+    target = site / ".stepstone" / "preview" / rel / "index.html"
+    times = []
+    try:
+        for line in server.stdout:
+            if line.startswith("Serving"):
+                break
+        for i in range(saves):
+            time.sleep(0.5)
+            word = f"Served{i}x{time.monotonic_ns()}"
+            started = time.perf_counter()
+            page.write_text(original + f"\n{word}\n", encoding="utf-8")
+            while word not in target.read_text(encoding="utf-8"):
+                if time.perf_counter() - started > 30:
+                    raise RuntimeError("serve did not rewrite the page within 30 s")
+                time.sleep(0.002)
+            times.append(time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait()
+        page.write_text(original, encoding="utf-8")
+    return times
 
 
 if __name__ == "__main__":

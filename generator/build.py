@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Callable
 
 import jinja2
@@ -16,14 +17,15 @@ from jinja2 import Environment
 from . import __version__, funnel, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, input_signature, load_cache,
-                    load_last_build, save_cache, save_last_build)
+                    load_last_build, save_cache, save_in_background, save_last_build)
 from .content import CONTENT_DIR, Content, Page, load_content, read_body
 from .source import digest
 from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted_problems
 from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
-from .render import (Site, Theme, choose_template, find_theme, make_environment, output_path, render_extras,
-                     render_page, render_site, tag_slug, template_for)
+from .offers import event_ics
+from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
+                     render_extras, render_page, render_site, tag_slug, template_for)
 from .workers import Progress, default_jobs, map_chunks
 from .write import (CopiedFile, OutputFile, check_output_folder, output_id_of, plan_files, update_site, write_file,
                     write_site)
@@ -43,6 +45,7 @@ class BuildOptions:
     jobs: int = field(default_factory=default_jobs)
     today: dt.date | None = None
     preview: bool = False  # for `serve`: pages carry the error overlay script
+    save_in_background: bool = False  # the command line's: the cache is saved after the build returns
     progress: Callable[[str, int, int], None] | None = field(default=None, compare=False, repr=False)
 
     def stage(self, name: str) -> Progress | None:
@@ -221,15 +224,21 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     cache.stats["pages rendered"] = len(todo)
     cache.stats["pages reused"] = len(site.pages) - len(todo)
     if persistent:
-        save_cache(options.site, cache)
-        save_last_build(options.site, LastBuild(signature, output_id, len(site.pages), tuple(problems)))
+        def save() -> None:
+            save_cache(options.site, cache)
+            save_last_build(options.site, LastBuild(signature, output_id, len(site.pages), tuple(problems)))
+
+        if options.save_in_background:
+            save_in_background(options.site, save)
+        else:
+            save()
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
 
 def _page_inputs(site: Site, page: Page, everywhere: str, cache: BuildCache) -> tuple:
     plan = site.plan
     return (everywhere, page.meta_digest, cache.bodies[page.name][3], plan.standing.get(page.name),
-            plan.cta.get(page.name), plan.related.get(page.name))
+            plan.cta.get(page.name), plan.related.get(page.name), plan.later.get(page.name))
 
 
 def _unchanged(site: Site, page: Page, inputs: tuple, last: tuple | None) -> bool:
@@ -416,7 +425,19 @@ def _site_files(site: Site, bodies: dict[str, Markup]) -> list[OutputFile]:
         OutputFile("sitemap.xml", sitefiles.sitemap(site.config, public, tags).encode(), "sitemap"),
         OutputFile("feed.xml", sitefiles.feed(site.config, public, summaries).encode(), "feed"),
         OutputFile("robots.txt", sitefiles.robots(site.config).encode(), "robots.txt", yields=True),
+        *(_calendar_file(site, p) for p in site.pages if p.event),
     ]
+
+
+def _calendar_file(site: Site, page: Page) -> OutputFile:
+    """An event's .ics, stamped with the page's date (else the build's): the same bytes every build."""
+    event, config = page.event, site.config
+    day = page.date or site.today
+    stamp = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    uid = f"{page.name.replace('/', '-')}@{urlsplit(config.base_url).hostname or 'stepstone'}"
+    data = event_ics(uid, page.title, event.start, event.end, event.location,
+                     config.base_url + page.url.lstrip("/"), stamp)
+    return OutputFile(ics_path(page.url), data, page.source)
 
 
 def _copies(site: Path, theme_static: list[Path], content: tuple[str, ...]) -> list[CopiedFile]:

@@ -257,9 +257,15 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
         start = c.datetime(e.get("start"), "event") if e.get("start") else None
         if e.get("start") is None:
             c.fail("event", "an event needs a start, like start: 2026-12-05T18:00:00-05:00")
-        if start:
-            event = Event(start, c.datetime(e["end"], "event") if e.get("end") else None,
-                          str(e.get("location") or ""))
+        end = c.datetime(e["end"], "event") if e.get("end") else None
+        zoned = [t for t in (start, end) if t is not None and t.tzinfo is not None]
+        if start and len(zoned) != len([t for t in (start, end) if t is not None]):
+            c.fail("event", "give the event's times with their time zone, like 2026-12-05T18:00:00-05:00 "
+                            "(-05:00 is New York in winter), so visitors elsewhere see the right time")
+        elif start and end and end < start:
+            c.fail("event", "the event ends before it starts: check 'end:'")
+        elif start:
+            event = Event(start, end, str(e.get("location") or ""))
     if "cascade" in own and not parsed.name.endswith("_index"):
         c.problems.append(warning(parsed.source, parsed.lines.get("cascade", 1),
                                   "cascade: works only in a section's _index.md; it is ignored here"))

@@ -7,7 +7,7 @@ no vendor script is ever used.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -121,3 +121,13 @@ def form_spec(form: FormConfig, thank_you_url: str, thank_you_path: str) -> Form
                     form.option("first_name_field", "first_name") if wants_name else "",
                     hidden=hidden, honeypot=form.option("honeypot_field", PLAIN_HONEYPOT),
                     consent_text=consent, consent_field="consent" if consent else "")
+
+
+LOCAL_ENDPOINT = "/_stepstone/submit"  # served by `stepstone serve` only, never part of a build
+
+
+def preview_form(spec: FormSpec, name: str, thank_you_path: str) -> FormSpec:
+    """The form as `serve` previews it: the provider's field names, posted to the local endpoint,
+    which keeps the submission in .stepstone/submissions.jsonl and goes on to the thank-you page."""
+    return replace(spec, action=LOCAL_ENDPOINT,
+                   hidden=(*spec.hidden, Field("_stepstone_form", name), Field("_stepstone_next", thank_you_path)))

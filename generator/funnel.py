@@ -125,6 +125,9 @@ class Plan:
     cta: Mapping[str, str]               # page name -> door it offers (itself for its own offer)
     related: Mapping[str, tuple[str, ...]]  # page name -> "keep reading" pages (same or earlier step)
     problems: tuple[Problem, ...] = field(default=())
+    # page name -> (step, door) for each step past the next: what the per-visitor script may
+    # show instead of the CTA to a visitor who has already gone further than the page stands
+    later: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,19 @@ def decide(funnel: Funnel, pages: Sequence[FunnelPage], menu: Sequence[MenuEntry
     problems += _transgressions(funnel, valid, by_name, doors, rooms, standing, cta, menu, today)
     related = keep_reading_all([p for p in valid if not p.is_home and not p.is_listing], standing,
                                rooms, funnel)
-    return Plan(standing, cta, related, tuple(problems))
+    return Plan(standing, cta, related, tuple(problems), later_doors(funnel, valid, standing, doors))
+
+
+def later_doors(funnel: Funnel, pages: Sequence[FunnelPage], standing: Mapping[str, str],
+                doors: Mapping[str, Sequence[FunnelPage]]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """For every page, the door it would offer at each step beyond the next (chosen as for a room:
+    shared tags, weight, title). A visitor who already stands at step K sees the door of K+1."""
+    found = {}
+    for p in pages:
+        start = funnel.index(standing[p.name]) + 2
+        choices = [(step, choose_door(p, doors[step])) for step in funnel.ids[start:]]
+        found[p.name] = tuple((step, door.name) for step, door in choices if door is not None)
+    return found
 
 
 def _references(pages, by_name, forms) -> list[Problem]:

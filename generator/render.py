@@ -5,7 +5,7 @@ import datetime as dt
 import re
 import traceback
 from functools import cached_property
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
@@ -15,9 +15,10 @@ from markupsafe import Markup as SafeHTML
 from .config import SiteConfig
 from .content import Page
 from .errors import Problem, did_you_mean, error
-from .forms import FormSpec, form_spec
+from .forms import FormSpec, form_spec, preview_form
 from .funnel import Plan
 from .markup import Markup
+from .offers import qr_svg
 from .write import OutputFile
 
 BUILTIN_THEMES = Path(__file__).parent / "themes"
@@ -66,6 +67,19 @@ def long_date(value: dt.date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
+def event_time(start: dt.datetime, end: dt.datetime | None = None) -> str:
+    """'Saturday 5 December 2026, 18:00–19:00 (UTC−05:00)': the event's own clock, its zone said
+    (the page's script turns it into the reader's own time zone and words)."""
+    offset = start.utcoffset()
+    zone = ""
+    if offset is not None:
+        minutes = int(offset.total_seconds() // 60)
+        zone = f" (UTC{'+' if minutes >= 0 else '−'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d})"
+    until = f"–{end:%H:%M}" if end and end.date() == start.date() else \
+        f" to {end:%A} {end.day} {end:%B %Y, %H:%M}" if end else ""
+    return f"{start:%A} {start.day} {start:%B %Y, %H:%M}{until}{zone}"
+
+
 def make_environment(theme: Theme, base_path: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
@@ -75,6 +89,7 @@ def make_environment(theme: Theme, base_path: str) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["long_date"] = long_date
+    env.filters["event_time"] = event_time
     env.filters["url"] = lambda target: base_path + str(getattr(target, "url", target)).lstrip("/")
     return env
 
@@ -144,6 +159,11 @@ class Site:
     def public_pages(self) -> list[Page]:
         return [p for p in self.pages if self.is_public(p)]
 
+    @cached_property
+    def candidates(self) -> dict[str, str]:
+        """Door name -> its CTA block for the per-visitor script, filled as pages are rendered."""
+        return {}
+
 
 @dataclass(frozen=True)
 class Cta:
@@ -154,6 +174,7 @@ class Cta:
     door: Page
     href: str
     form: FormSpec | None = None
+    html: str = ""      # a candidate for the per-visitor script: the CTA block, rendered once per door
 
 
 @dataclass(frozen=True)
@@ -170,6 +191,12 @@ def tag_slug(tag: str) -> str:
 
 def output_path(url: str) -> str:
     return url.strip("/") + "/index.html" if url.strip("/") else "index.html"
+
+
+def ics_path(url: str) -> str:
+    """An event's calendar file, beside its page and named after it: events/workshop/workshop.ics."""
+    folder = url.strip("/")
+    return f"{folder}/{folder.rsplit('/', 1)[-1]}.ics" if folder else "event.ics"
 
 
 def listing_order(pages: Iterable[Page]) -> list[Page]:
@@ -194,14 +221,26 @@ def _cta(site: Site, page: Page) -> Cta | None:
     return Cta("button", door.step, door, door.offer.url if door.offer else "")
 
 
+def _coupon_qr(coupon: Any) -> SafeHTML | None:
+    return SafeHTML(qr_svg(coupon.redeem_url)) if coupon and coupon.redeem_url else None
+
+
+def _later(site: Site, page: Page) -> list[Cta]:
+    """The doors the per-visitor script may show instead of the CTA, one per step past the next."""
+    base = site.config.base_path
+    return [Cta("link", step, site.page(door), base + site.page(door).url.lstrip("/"))
+            for step, door in site.plan.later.get(page.name, ())]
+
+
 def _form(site: Site, name: str, thank_you: str) -> FormSpec | None:
     """The form `name` of stepstone.toml, sending the visitor to page `thank_you` where it can."""
     form = site.config.form(name)
     if form is None:
         return None
     thanks = site.by_name[thank_you].url.lstrip("/") if thank_you in site.by_name else ""
-    return form_spec(form, site.config.base_url + thanks if thanks else "",
+    spec = form_spec(form, site.config.base_url + thanks if thanks else "",
                      site.config.base_path + thanks if thanks else "")
+    return preview_form(spec, name, site.config.base_path + thanks) if site.preview else spec
 
 
 def _inline_form(site: Site, page: Page) -> FormSpec | None:
@@ -249,6 +288,8 @@ def _common(site: Site, current_url: str, public: bool) -> dict[str, Any]:
         "funnel": site.config.funnel,
         "year": site.today.year,
         "preview": site.preview,
+        "remember_progress": site.config.remember_progress,
+        "step_ids": " ".join(site.config.funnel.ids),
     }
 
 
@@ -263,7 +304,15 @@ def page_context(site: Site, page: Page) -> dict[str, Any]:
         "summary": page.summary or body.first_paragraph,
         "has_tasks": body.has_tasks,
         "cta": _cta(site, page),
+        "stand": site.plan.standing.get(page.name, page.step),
+        "later": _later(site, page) if site.config.remember_progress else [],
+        "coupon_qr": _coupon_qr(page.coupon),
+        "coupon_over": bool(page.coupon and page.coupon.expires and page.coupon.expires < site.today),
+        "event_over": bool(page.event and (page.event.end or page.event.start).date() < site.today),
+        "ics_href": site.config.base_path + ics_path(page.url) if page.event else "",
         "inline_form": _inline_form(site, page),
+        "inline_form_step": next((p.step for p in site.pages if p.is_door and p.form == page.form), "")
+        if page.form and not page.is_door else "",
         "related": [site.page(n) for n in site.plan.related.get(page.name, ())],
         "cross_sell": [site.page(n) for n in page.cross_sell if n in site.by_name],
         "children": _children(site, page) if page.is_listing else [],
@@ -306,6 +355,8 @@ def render_page(site: Site, env: jinja2.Environment, theme: Theme, page: Page
     """One content page, and the other pages its template was shown, as (name, metadata digest):
     while none of those change, nor the page itself, its HTML stays the same."""
     context = page_context(site, page)
+    if context["later"]:
+        context["later"] = [_candidate(site, env, cta) for cta in context["later"]]
     file, problem = _emit(env, theme, output_path(page.url), choose_template(page), context,
                           page.source, page.where("layout").line if page.layout else 1)
     shown: list[tuple[str, str]] = []
@@ -313,6 +364,17 @@ def render_page(site: Site, env: jinja2.Environment, theme: Theme, page: Page
         if key not in ("site", "funnel", "content", "page"):
             _pages_in(value, shown)
     return file, problem, tuple(shown)
+
+
+def _candidate(site: Site, env: jinja2.Environment, cta: Cta) -> Cta:
+    """The CTA block of a door as the per-visitor script may show it: the same on every page, so
+    rendered once per door (partials/cta.html sees only `cta`, `site` and `base_path` here)."""
+    memo = site.candidates
+    if cta.door.name not in memo:
+        html = env.get_template("partials/cta.html").render(cta=cta, site=site.config,
+                                                            base_path=site.config.base_path)
+        memo[cta.door.name] = SafeHTML(html)
+    return replace(cta, html=memo[cta.door.name])
 
 
 def _pages_in(value: Any, found: list[tuple[str, str]]) -> None:

@@ -26,9 +26,12 @@ import click
 from .build import OVERLAY_SCRIPT, BuildOptions, build
 from .cache import CACHE_DIR, BuildCache
 from .errors import SiteError, UsageError
+from .forms import LOCAL_ENDPOINT
 from .write import MARKER, marker
 
 WATCHED = ("content", "themes", "static", "stepstone.toml")
+SUBMISSIONS_FILE = f"{CACHE_DIR}/submissions.jsonl"
+MAX_SUBMISSION = 64 * 1024  # bytes: a signup is a few hundred
 PREVIEW_DIR = f"{CACHE_DIR}/preview"
 ERRORS_FILE = "_stepstone/errors.json"
 
@@ -95,6 +98,41 @@ def changed_paths(site: Path, changes: set[tuple[Any, str]]) -> set[str] | None:
     return found
 
 
+def record_submission(log: Path, fields: dict[str, list[bytes]]) -> str:
+    """Append one local form submission to `log`; the local path to go on to (the thank-you page)."""
+    values = {name: [v.decode("utf-8", "replace") for v in items] for name, items in fields.items()}
+    form = values.pop("_stepstone_form", [""])[0]
+    after = values.pop("_stepstone_next", ["/"])[0]
+    record = {"received": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "form": form,
+              "fields": {name: items[0] if len(items) == 1 else items for name, items in values.items()}}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return after if after.startswith("/") and not after.startswith("//") else "/"
+
+
+def preview_server(site: Path):
+    """livereload's server, with the local endpoint that signup forms post to under `serve`."""
+    from livereload import Server
+    from tornado import web
+
+    class Submission(web.RequestHandler):
+        def post(self) -> None:
+            if len(self.request.body) > MAX_SUBMISSION:
+                self.set_status(413)
+                self.finish("This form sent more than a signup needs.")
+                return
+            after = record_submission(site / SUBMISSIONS_FILE, self.request.body_arguments)
+            click.echo(f"Form submission kept in {SUBMISSIONS_FILE}; going on to {after}")
+            self.redirect(after, status=303)
+
+    class PreviewServer(Server):
+        def get_web_handlers(self, script):
+            return [(LOCAL_ENDPOINT, Submission), *super().get_web_handlers(script)]
+
+    return PreviewServer()
+
+
 def watch_and_rebuild(site: Path, rebuild_now, reload_url: str, ready: threading.Event,
                       stop: threading.Event) -> None:
     """Rebuild and reload the browser after every save; `ready` is set once saves are being watched."""
@@ -114,7 +152,6 @@ def watch_and_rebuild(site: Path, rebuild_now, reload_url: str, ready: threading
 
 
 def serve_site(site: Path, host: str, port: int, drafts: bool = False, future: bool = False) -> None:
-    from livereload import Server
     from livereload.handlers import LiveReloadHandler
 
     if not port_free(host, port):
@@ -135,7 +172,7 @@ def serve_site(site: Path, host: str, port: int, drafts: bool = False, future: b
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # its throttle would drop a save made soon after another
     for name in ("livereload", "tornado.access", "tornado.application", "tornado.general"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    server = Server()
+    server = preview_server(site)
     server.watch(str(site / CACHE_DIR / "nothing-to-watch"))  # saves are watched by watchfiles instead
     click.echo(f"Serving {site.resolve()} at http://{host}:{port}/  (Ctrl-C to stop)")
     try:

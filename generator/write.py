@@ -157,7 +157,8 @@ def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
         shutil.rmtree(staging)
     staging.mkdir()
     try:
-        for folder in sorted({str(PurePosixPath(p).parent) for p in files} - {"."}):
+        ours = [p for p, item in files.items() if isinstance(item, CopiedFile) or item.data is not None]
+        for folder in sorted({str(PurePosixPath(p).parent) for p in ours} - {"."}):  # fill() makes its own
             (staging / folder).mkdir(parents=True, exist_ok=True)
         for path in sorted(files):
             item = files[path]
