@@ -17,7 +17,7 @@ from jinja2 import Environment
 from . import __version__, funnel, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, input_signature, load_cache,
-                    load_last_build, save_cache, save_in_background, save_last_build)
+                    load_last_build, save_cache, save_last_build)
 from .content import CONTENT_DIR, Content, Page, load_content, read_body
 from .source import digest
 from .incremental import LastSite, rebuild_bodies
@@ -45,7 +45,6 @@ class BuildOptions:
     jobs: int = field(default_factory=default_jobs)
     today: dt.date | None = None
     preview: bool = False  # for `serve`: pages carry the error overlay script
-    save_in_background: bool = False  # the command line's: the cache is saved after the build returns
     progress: Callable[[str, int, int], None] | None = field(default=None, compare=False, repr=False)
 
     def stage(self, name: str) -> Progress | None:
@@ -224,14 +223,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     cache.stats["pages rendered"] = len(todo)
     cache.stats["pages reused"] = len(site.pages) - len(todo)
     if persistent:
-        def save() -> None:
-            save_cache(options.site, cache)
-            save_last_build(options.site, LastBuild(signature, output_id, len(site.pages), tuple(problems)))
-
-        if options.save_in_background:
-            save_in_background(options.site, save)
-        else:
-            save()
+        save_cache(options.site, cache)
+        save_last_build(options.site, LastBuild(signature, output_id, len(site.pages), tuple(problems)))
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
 

@@ -13,11 +13,10 @@ import hashlib
 import os
 import pickle
 import sqlite3
-import sys
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from . import __version__
 
@@ -82,59 +81,12 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-SAVING_LOCK = "saving.lock"
-
-
-def save_in_background(site: Path, work: Callable[[], None]) -> None:
-    """Run `work` (saving the cache) in a child process the build does not wait for.
-
-    The child holds .stepstone/saving.lock until it is done, and loading waits for that lock,
-    so the next build always reads a whole cache. Without fork, or if anything about this
-    fails, the work is simply done here."""
-    try:
-        import fcntl
-        (site / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-        lock = os.open(site / CACHE_DIR / SAVING_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    except (ImportError, OSError):
-        work()
-        return
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-    except OSError:
-        os.close(lock)
-        work()
-        return
-    if pid == 0:  # the child: save, then leave at once, running nothing of the parent's
-        try:
-            work()
-        finally:
-            os._exit(0)
-    os.close(lock)  # the child's copy keeps the lock held until it exits
-
-
-def wait_for_saving(site: Path) -> None:
-    """Wait while another build's child is still saving the cache."""
-    try:
-        import fcntl
-        lock = os.open(site / CACHE_DIR / SAVING_LOCK, os.O_RDONLY)
-    except (ImportError, OSError):
-        return
-    try:
-        fcntl.flock(lock, fcntl.LOCK_SH)
-    finally:
-        os.close(lock)
-
-
 def load_cache(site: Path) -> BuildCache:
     """The cache of the last build, or an empty one (missing, unreadable or another version).
 
     It comes without the text of page bodies (read again from content/ when needed) and
     without their HTML (fetched from html.sqlite for the pages rendered again): a third
     of the size, so a build that changes little starts fast."""
-    wait_for_saving(site)
     gc.disable()  # a pickle of many small objects loads much faster without the collector
     try:
         with open(cache_path(site), "rb") as f:
@@ -261,7 +213,6 @@ def input_signature(site: Path, extra: tuple) -> str:
 
 
 def load_last_build(site: Path) -> LastBuild | None:
-    wait_for_saving(site)
     try:
         with open(site / CACHE_DIR / LAST_BUILD_FILE, "rb") as f:
             last = pickle.load(f)

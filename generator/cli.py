@@ -102,7 +102,7 @@ class ProgressBar:
 
 def _build_options(site, out, base_url, drafts, future, strict, jobs, progress=None) -> BuildOptions:
     return BuildOptions(site=site, out=out, base_url=base_url, drafts=drafts, future=future,
-                        strict=strict, jobs=jobs or default_jobs(), progress=progress, save_in_background=True)
+                        strict=strict, jobs=jobs or default_jobs(), progress=progress)
 
 
 site_option = click.option("--site", type=click.Path(path_type=Path, file_okay=False), default=".",

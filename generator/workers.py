@@ -7,6 +7,7 @@ not available, or the work is small, everything runs in this process.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from typing import Any, Callable, Sequence, TypeVar
@@ -58,6 +59,7 @@ def map_chunks(fn: Callable[[Any, list[Item]], Result], state: Any, items: Seque
         for chunk in chunks:
             advance(chunk, fn(state, chunk))
         return results
+    gc.freeze()  # the workers' collector then never walks (and so copies) the memory they share with us
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_start, initargs=(state,)) as pool:
         for chunk, result in zip(chunks, pool.imap(_run, [(fn, c) for c in chunks], chunksize=1), strict=True):

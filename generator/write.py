@@ -134,12 +134,18 @@ def _remove_empty_folders(folder: Path, top: Path) -> None:
 
 
 def write_file(root: Path, path: str, data: bytes) -> None:
-    target = root / path
+    """Write one file of a fresh staging folder: its folder made first (most pages have their own),
+    since a failed open costs as much as a mkdir on slow disks."""
+    target = os.path.join(root, path)
+    folder = os.path.dirname(target)
     try:
-        target.write_bytes(data)
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        os.makedirs(folder, exist_ok=True)
+    with open(target, "wb") as f:
+        f.write(data)
 
 
 def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],

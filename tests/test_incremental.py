@@ -5,7 +5,7 @@ from conftest import TODAY, page
 from generator.build import BuildOptions, build
 from generator.cache import BuildCache
 from generator.errors import SiteError
-from test_equivalence import cold, tree
+from test_equivalence import tree
 
 FILES = {
     "content/index.md": page("Home", "awareness", "Welcome. Read [the guide](guides/care.md)."),
