@@ -22,7 +22,7 @@ SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
 KNOWN_KEYS = {"title", "step", "date", "summary", "tags", "draft", "slug", "weight", "layout", "next",
               "offer", "form", "thank_you", "coupon", "event", "cross_sell", "cascade", "image",
               "description"}
-OFFER_KEYS = {"headline", "text", "button", "url"}
+OFFER_KEYS = {"headline", "text", "button", "url", "embed_form"}
 COUPON_KEYS = {"code", "price", "expires", "terms", "redeem_url"}
 EVENT_KEYS = {"start", "end", "location"}
 
@@ -33,6 +33,7 @@ class Offer:
     text: str = ""
     button: str = ""
     url: str = ""
+    embed_form: bool = False  # rooms of the step before show the door's form in their CTA, not a link
 
 
 @dataclass(frozen=True)
@@ -245,8 +246,13 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
         draft = False
     offer = coupon = event = None
     if (o := c.block(data, "offer", OFFER_KEYS)) is not None:
+        embed = o.get("embed_form", False)
+        if not isinstance(embed, bool):
+            c.fail("offer", "embed_form must be true or false")
+            embed = False
         offer = Offer(headline=str(o.get("headline") or title), text=str(o.get("text") or ""),
-                      button=str(o.get("button") or "Yes, please"), url=str(o.get("url") or ""))
+                      button=str(o.get("button") or "Yes, please"), url=str(o.get("url") or ""),
+                      embed_form=embed)
     if (k := c.block(data, "coupon", COUPON_KEYS)) is not None:
         if not k.get("code"):
             c.fail("coupon", "a coupon needs a code: add 'code: YOURCODE' under coupon:")

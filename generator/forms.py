@@ -52,19 +52,33 @@ PLAIN_HONEYPOT = "website"
 # Keys every provider accepts, and the keys each one requires or allows.
 COMMON_KEYS = {"provider", "action", "first_name", "consent"}
 PROVIDERS: dict[str, dict[str, set[str]]] = {
-    # Mailchimp embedded form: POST .../subscribe/post?u=…&id=…, EMAIL, FNAME, honeypot b_<u>_<id>.
+    # Mailchimp's embedded form code (Audience > Signup forms > Embedded forms,
+    # https://mailchimp.com/help/add-a-signup-form-to-your-website/): POST to
+    # https://<dc>.list-manage.com/subscribe/post?u=<u>&id=<id>, fields EMAIL and FNAME, and an
+    # off-screen <input name="b_<u>_<id>" tabindex="-1" value=""> that bots fill and people don't.
     "mailchimp": {"required": {"action"}, "optional": set()},
-    # Kit (ConvertKit) HTML form: POST app.kit.com/forms/<id>/subscriptions, email_address, fields[first_name].
+    # Kit's (ConvertKit's) HTML embed (https://help.kit.com/en/articles/4009572-form-embedding-basics,
+    # "HTML" option): POST to https://app.kit.com/forms/<id>/subscriptions with email_address and
+    # fields[first_name]. Kit documents no honeypot: ours is a field Kit ignores.
     "kit": {"required": {"action"}, "optional": set()},
-    # Buttondown embed: POST .../api/emails/embed-subscribe/<user>, email, hidden embed=1, optional tag.
+    # Buttondown's embed form (https://docs.buttondown.com/building-your-subscriber-base, "Embedding
+    # a subscription form"): POST to https://buttondown.com/api/emails/embed-subscribe/<username>,
+    # field email, hidden embed=1, and an optional hidden tag.
     "buttondown": {"required": {"action"}, "optional": {"tag"}},
-    # Formspree: POST formspree.io/f/<id>, email, _gotcha honeypot, _next redirect.
+    # Formspree (https://help.formspree.io/articles/building-your-form/honeypot-spam-filtering and
+    # https://help.formspree.io/hc/en-us/articles/360012378333): POST to https://formspree.io/f/<id>,
+    # a hidden _gotcha honeypot, and _next, the address to go to after submitting.
     "formspree": {"required": {"action"}, "optional": set()},
-    # Netlify Forms: data-netlify, name + hidden form-name, netlify-honeypot, action = thank-you path.
+    # Netlify Forms (https://docs.netlify.com/forms/setup/ and .../forms/spam-filters/): a named
+    # <form data-netlify="true">, a hidden form-name input with that name, netlify-honeypot="bot-field"
+    # naming the honeypot input, and action = the path of the success (thank-you) page.
     "netlify": {"required": set(), "optional": set()},
-    # Brevo (Sendinblue) form: POST sibforms.com/serve/…, EMAIL, email_address_check honeypot, OPT_IN.
+    # Brevo's (Sendinblue's) form embed HTML (Contacts > Forms > Subscription > Share > HTML code,
+    # https://help.brevo.com/hc/en-us/articles/360019540880): POST to
+    # https://<id>.sibforms.com/serve/<form>, field EMAIL, the email_address_check honeypot,
+    # hidden locale, and the OPT_IN checkbox for consent.
     "brevo": {"required": {"action"}, "optional": set()},
-    # Any endpoint that takes a plain POST.
+    # Any endpoint that takes a plain POST (a form backend, an own script): every name is configurable.
     "generic": {
         "required": {"action"},
         "optional": {"email_field", "first_name_field", "honeypot_field", "redirect_field"},

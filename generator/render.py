@@ -213,6 +213,9 @@ def _cta(site: Site, page: Page) -> Cta | None:
     door = site.page(door_name)
     base = site.config.base_path
     if door_name != page.name:
+        spec = _form(site, door.form, door.thank_you) if door.form and door.offer and door.offer.embed_form else None
+        if spec is not None:
+            return Cta("form", door.step, door, spec.action, spec)
         return Cta("link", door.step, door, base + door.url.lstrip("/"))
     if door.form:
         spec = _form(site, door.form, door.thank_you)
@@ -356,8 +359,10 @@ def render_page(site: Site, env: jinja2.Environment, theme: Theme, page: Page
     """One content page, and the other pages its template was shown, as (name, metadata digest):
     while none of those change, nor the page itself, its HTML stays the same."""
     context = page_context(site, page)
-    if context["later"]:
+    try:
         context["later"] = [_candidate(site, env, cta) for cta in context["later"]]
+    except Exception as exc:  # partials/cta.html is the theme's: its mistakes are reported as such
+        return None, template_problem(exc, theme), ()
     file, problem = _emit(env, theme, output_path(page.url), choose_template(page), context,
                           page.source, page.where("layout").line if page.layout else 1)
     shown: list[tuple[str, str]] = []

@@ -466,3 +466,27 @@ def test_keep_reading_for_all_pages_matches_the_one_page_rule():
     fast = keep_reading_all(pages, standing, pages, funnel)
     for p in pages:
         assert fast[p.name] == keep_reading(p, funnel.index(p.step), pages, funnel), p.name
+
+
+# --- doors for visitors who have gone further ----------------------------------------
+
+def test_later_doors_offer_one_door_per_step_past_the_next_best_tags_first():
+    pages = [*healthy(),
+             door("trial/coupon", "trial", tags=("stains",)),
+             door("trial/workshop", "trial", tags=("wood",)),
+             door("core/plan", "core")]
+    result = run(pages, steps=RELATIONSHIP)
+    assert result.later["guides/stains"] == (("trial", "trial/coupon"), ("core", "core/plan"))
+    # the signup door stands at free (the step before its own), so it, too, offers trial then core
+    assert result.later["insider/signup"] == (("trial", "trial/coupon"), ("core", "core/plan"))
+    assert result.later["trial/coupon"] == (("core", "core/plan"),)
+    assert result.later["core/plan"] == ()  # nothing past referral has a door
+
+
+def test_later_doors_skip_steps_without_a_door_but_never_the_order():
+    pages = [*healthy(), door("core/plan", "core")]
+    result = run(pages)
+    # home stands at awareness: its CTA offers free; a visitor further along sees insider, or core
+    assert result.later["index"] == (("insider", "insider/signup"), ("core", "core/plan"))
+    # trial and delight have no door: a visitor at those steps is offered nothing rather than core
+    assert [step for step, _ in result.later["guides/stains"]] == ["core"]

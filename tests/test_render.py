@@ -85,3 +85,92 @@ def test_layout_checklist_is_built_in(make_site, build_site):
     html = (site / "output/blog/post/index.html").read_text()
     assert 'class="step-free layout-checklist"' in html
     assert html.count('type="checkbox"') == 2
+
+
+# --- lead magnets and offers (issue 4) -------------------------------------------------
+
+def test_each_page_carries_later_doors_in_templates_and_the_progress_script(make_site, build_site):
+    site = funnel_site(make_site)
+    (site / "content/trial.md").write_text(page("Coupon", "trial", offer="{headline: Half off, url: 'https://x.example/'}",
+                                                tags="[bread]"))
+    build_site(site)
+    post = (site / "output/blog/post/index.html").read_text()
+    static = post.split('data-stepstone="cta-slot"')[1].split("</div>")[0]
+    assert 'data-offer-step="insider"' in static
+    assert '<template data-stepstone="candidate" data-offer-step="trial">' in post
+    assert 'href="/trial/"' in post.split('data-offer-step="trial">')[1]
+    assert 'src="/assets/progress.js" data-steps="awareness free insider trial' in post
+    assert 'data-stand="free" data-room="1"' in post
+
+
+def test_remember_progress_false_leaves_out_the_script_and_the_candidates(make_site, build_site):
+    site = funnel_site(make_site)
+    config = site / "stepstone.toml"
+    config.write_text(config.read_text().replace('[[menu]]', 'remember_progress = false\n[[menu]]', 1))
+    build_site(site)
+    post = (site / "output/blog/post/index.html").read_text()
+    assert "progress.js" not in post and "<template" not in post and "Forget my progress" not in post
+    assert 'data-offer-step="insider"' in post
+
+
+def test_the_progress_script_stays_under_two_kilobytes():
+    from conftest import REPO
+    script = REPO / "generator/themes/default/static/assets/progress.js"
+    assert script.stat().st_size < 2048  # with its comments: smaller still once minified
+    code = script.read_text().split("*/", 1)[1]  # after the comment that says what it does not do
+    assert "fetch" not in code and "document.cookie" not in code and "XMLHttpRequest" not in code
+
+
+def test_a_door_may_embed_its_form_in_the_cta_of_the_step_before(make_site, build_site):
+    site = funnel_site(make_site)
+    join = site / "content/club/join.md"
+    join.write_text(join.read_text().replace("offer: {headline: Join the club}",
+                                             "offer: {headline: Join the club, embed_form: true}"))
+    result = build_site(site)
+    post = (site / "output/blog/post/index.html").read_text()
+    cta = post.split('data-stepstone="cta-slot"')[1].split("</aside>")[0]
+    assert '<form class="signup" data-stepstone="signup" method="post" action="https://mail.example.com/subscribe"' in cta
+    assert 'data-offer-step="insider"' in cta
+    assert not [p for p in result.problems if "form" in p.message and "early" in p.message]
+
+
+def test_an_event_writes_a_calendar_file_beside_its_page(make_site, build_site):
+    site = funnel_site(make_site)
+    (site / "content/blog/clinic.md").write_text(page(
+        "Stain clinic, live", "free", date="2026-11-01",
+        event="{start: 2026-12-10T18:30:00-05:00, end: 2026-12-10T19:30:00-05:00, location: 'Main St; room 2'}"))
+    build_site(site)
+    ics = (site / "output/blog/clinic/clinic.ics").read_bytes()
+    assert ics.startswith(b"BEGIN:VCALENDAR\r\n") and b"\r\nEND:VCALENDAR\r\n" in ics
+    for line in [b"DTSTART:20261210T233000Z", b"DTEND:20261211T003000Z", b"DTSTAMP:20261101T000000Z",
+                 b"SUMMARY:Stain clinic\\, live", b"LOCATION:Main St\\; room 2",
+                 b"URL:https://example.com/blog/clinic/", b"UID:blog-clinic@example.com"]:
+        assert line + b"\r\n" in ics
+    html = (site / "output/blog/clinic/index.html").read_text()
+    assert 'href="/blog/clinic/clinic.ics" download' in html
+    assert "Thursday 10 December 2026, 18:30–19:30 (UTC−05:00)" in html
+
+
+def test_an_event_time_without_its_zone_is_an_error(make_site, build_site):
+    import pytest
+    from generator.errors import SiteError
+    site = funnel_site(make_site)
+    (site / "content/blog/clinic.md").write_text(page("Clinic", "free", event="{start: 2026-12-10T18:30:00}"))
+    with pytest.raises(SiteError) as caught:
+        build_site(site)
+    assert any(str(p).startswith("content/blog/clinic.md:4: error: give the event's times with their time zone")
+               for p in caught.value.problems)
+
+
+def test_a_coupon_built_after_its_date_says_so_in_the_html(make_site, build_site):
+    site = funnel_site(make_site)
+    (site / "content/trial.md").write_text(page(
+        "Coupon", "trial", offer="{headline: Half off}", tags="[bread]",
+        coupon="{code: LOAF, price: '$5', expires: 2026-11-01, redeem_url: 'https://shop.example.com/?c=LOAF'}"))
+    result = build_site(site)
+    html = (site / "output/trial/index.html").read_text()
+    assert 'data-stepstone="coupon" data-expires="2026-11-01"' in html
+    assert 'class="coupon-over" data-stepstone="over">' in html          # shown, not hidden
+    assert 'class="coupon-live" data-stepstone="live" hidden>' in html
+    assert "<svg" in html and "coupon-qr" in html                         # the QR code, inline
+    assert any("the coupon expired on 2026-11-01" in p.message for p in result.problems)

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 
@@ -120,3 +121,59 @@ def test_the_browser_reloads_by_itself_once_per_save_and_shows_errors(site):
         assert "content/about.md:3: error: unknown step 'awarenes'" in tab.inner_text("#stepstone-errors")
         assert "Saved twice." in tab.inner_text("main")
         browser.close()
+
+
+def funnel_site(root):
+    return write_site(root / "site", {
+        "stepstone.toml": 'title = "Shop"\nbase_url = "https://shop.example.com/"\n\n[forms.signup]\n'
+                          'provider = "kit"\naction = "https://app.kit.com/forms/123/subscriptions"\n'
+                          'first_name = true\n',
+        "content/index.md": page("Home", "awareness", "Welcome.", offer="{headline: Read}"),
+        "content/about.md": page("About", "awareness", "Hello from the first version."),
+        "content/join.md": page("Join", "insider", "Get the list.", offer="{headline: Join, button: Sign me up}",
+                                form="signup", thank_you="welcome"),
+        "content/welcome.md": page("Welcome aboard", "insider", "You are in."),
+    })
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+def test_a_signup_under_serve_is_kept_locally_and_lands_on_the_thank_you_page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import ARGS
+    site = funnel_site(tmp_path)
+    with serving(site) as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        tab = browser.new_page()
+        requests = []
+        tab.on("request", lambda r: requests.append(r.url))
+        tab.goto(url + "join/")
+        tab.fill('input[name="fields[first_name]"]', "Ada")
+        tab.fill('input[name="email_address"]', "ada@example.com")
+        with tab.expect_navigation():
+            tab.click("form[data-stepstone=signup] button[type=submit]")
+        assert tab.url == url + "welcome/"
+        assert "Welcome aboard" in tab.inner_text("h1")
+        browser.close()
+    assert not [r for r in requests if not r.startswith(url) and not r.startswith(url.replace("http", "ws"))]
+    records = [json.loads(line) for line in (site / ".stepstone/submissions.jsonl").read_text().splitlines()]
+    assert len(records) == 1
+    assert records[0]["form"] == "signup"
+    assert records[0]["fields"]["email_address"] == "ada@example.com"
+    assert records[0]["fields"]["fields[first_name]"] == "Ada"
+
+
+def test_the_local_form_endpoint_refuses_big_bodies_and_foreign_redirects(tmp_path):
+    site = funnel_site(tmp_path)
+    with serving(site) as (url, _):
+        big = urllib.request.Request(url + "_stepstone/submit", data=b"email=" + b"x" * 100_000, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(big, timeout=5)
+        assert caught.value.code == 413
+        caught.value.close()
+        away = urllib.request.Request(url + "_stepstone/submit", method="POST",
+                                      data=b"email=a%40b.c&_stepstone_next=https%3A%2F%2Fevil.example%2F")
+        with urllib.request.urlopen(away, timeout=5) as response:
+            assert response.url == url  # sent home, not to another site
+    assert not (site / "output").exists() or "_stepstone" not in (site / "output/join/index.html").read_text()

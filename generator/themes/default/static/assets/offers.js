@@ -24,10 +24,10 @@
       when = e.querySelector("[data-stepstone=when]");
     if (when && window.Intl) {
       var day = { weekday: "long", day: "numeric", month: "long", year: "numeric" },
-        hour = { hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+        hour = { hour: "2-digit", minute: "2-digit" }, zone = { hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
       when.textContent = start.toLocaleDateString(undefined, day) + ", " +
-        start.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" }) +
-        (e.dataset.end ? "–" + stop.toLocaleTimeString(undefined, hour) : "");
+        (e.dataset.end ? start.toLocaleTimeString(undefined, hour) + "–" + stop.toLocaleTimeString(undefined, zone)
+          : start.toLocaleTimeString(undefined, zone));
     }
     if (stop < now) end(e);
   });
