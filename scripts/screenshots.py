@@ -31,7 +31,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def page_types(output: Path) -> list[str]:
     """One URL per kind of page: home, listing, article, each door kind, a room, tags, 404."""
     wanted = ["", "guides/", "guides/stain-basics/", "insider/checklist/", "insider/welcome/",
-              "trial/first-couch-coupon/", "core/annual-plan/", "tags/", "404.html"]
+              "trial/first-couch-coupon/", "delight/stain-clinic/", "core/annual-plan/", "tags/", "404.html"]
     return [u for u in wanted if (output / u / "index.html").exists() or (output / u).is_file()]
 
 
