@@ -71,6 +71,7 @@ class Analysis:
     env: Environment
     files: tuple[str, ...] = ()    # other files under content/, copied beside the pages
     targets: LinkTargets | None = None  # what links in bodies may point to
+    copies: tuple[CopiedFile, ...] = ()  # static files, the stylesheets and scripts also under hashed names
 
 
 @dataclass(frozen=True)
@@ -103,12 +104,16 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
             for m in config.menu]
     links = [link for body in bodies.values() for link in body.links]
     plan = _plan(config, content.pages, links, menu, options.day, cache)
-    site = Site(config, content.pages, bodies, plan, options.day, options.preview)
+    copies = _copies(options.site, theme.static_dirs, content.files)
+    assets = _fingerprinted(copies)
+    copies += [CopiedFile(hashed, item.origin, item.source) for item in copies
+               if (hashed := assets.get(item.path)) is not None]
+    site = Site(config, content.pages, bodies, plan, options.day, options.preview, assets)
     layouts = [template_for(env, theme, f"{p.layout}.html", p.source, p.where("layout").line)[1]
                for p in content.pages if p.layout]
     problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,
                                 *plan.problems, *filter(None, layouts)])
-    return Analysis(site, tuple(problems), theme, env, content.files, targets)
+    return Analysis(site, tuple(problems), theme, env, content.files, targets, tuple(copies))
 
 
 def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembled:
@@ -120,7 +125,7 @@ def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembl
     pages, render_problems = render_site(site, analysis.env, theme)
     _stop_on_errors([*problems, *render_problems], options.strict)
     files, collisions = plan_files([*pages, *_site_files(site, site.bodies)],
-                                   _copies(options.site, theme.static_dirs, analysis.files))
+                                   list(analysis.copies))
     _stop_on_errors([*problems, *collisions], options.strict)
     return Assembled(site, files, tuple(problems))
 
@@ -167,7 +172,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         (options.site / CACHE_DIR / "templates").mkdir(parents=True, exist_ok=True)
         env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(options.site / CACHE_DIR / "templates"))
     problems = _stop_on_errors(list(analysis.problems), options.strict)
-    everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, theme_digest(theme))))
+    everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, theme_digest(theme),
+                              sorted(site.assets.items()))))
     current = output_id_of(options.output) == cache.output_id != ""
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
     if current and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
@@ -180,7 +186,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
                OutputFile("_stepstone/errors.json", b"[]", "serve")] if options.preview else []
     files, collisions = plan_files([*(OutputFile(path, None, p.source) for path, p in pages.items()), *extras,
                                     *_site_files(site, site.bodies), *preview],
-                                   _copies(options.site, theme.static_dirs, analysis.files))
+                                   list(analysis.copies))
     _stop_on_errors([*problems, *collisions], options.strict)
     inputs = {p.name: _page_inputs(site, p, everywhere, cache) for p in site.pages}
     known = cache.page_keys
@@ -431,6 +437,20 @@ def _calendar_file(site: Site, page: Page) -> OutputFile:
     data = event_ics(uid, page.title, event.start, event.end, event.location,
                      config.base_url + page.url.lstrip("/"), stamp)
     return OutputFile(ics_path(page.url), data, page.source)
+
+
+FINGERPRINTED = (".css", ".js")
+
+
+def _fingerprinted(copies: list[CopiedFile]) -> dict[str, str]:
+    """Stylesheets and scripts under a name that holds their content hash (assets/style.3f2a1c9e.css):
+    hosts may cache them forever, and a deploy never leaves a page with yesterday's CSS."""
+    found = {}
+    for item in copies:
+        stem, dot, ext = item.path.rpartition(".")
+        if dot and f".{ext}" in FINGERPRINTED and item.path.startswith("assets/"):
+            found[item.path] = f"{stem}.{digest(item.origin.read_bytes())[:10]}.{ext}"
+    return found
 
 
 def _copies(site: Path, theme_static: list[Path], content: tuple[str, ...]) -> list[CopiedFile]:

@@ -209,7 +209,7 @@ def input_signature(site: Path, extra: tuple) -> str:
     config = site / "stepstone.toml"
     st = config.stat()
     entries.append((str(config), st.st_mtime_ns, st.st_size))
-    return hashlib.blake2b(repr((__version__, extra, entries)).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(repr((cache_format(), extra, entries)).encode(), digest_size=16).hexdigest()
 
 
 def load_last_build(site: Path) -> LastBuild | None:

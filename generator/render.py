@@ -5,7 +5,7 @@ import datetime as dt
 import re
 import traceback
 from functools import cached_property
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
@@ -141,6 +141,7 @@ class Site:
     plan: Plan
     today: dt.date
     preview: bool = False  # built for `serve`
+    assets: Mapping[str, str] = field(default_factory=dict)  # "assets/style.css" -> its fingerprinted name
 
     def page(self, name: str) -> Page:
         return self.by_name[name]
@@ -229,6 +230,13 @@ def _coupon_qr(coupon: Any) -> SafeHTML | None:
     return SafeHTML(qr_svg(coupon.redeem_url)) if coupon and coupon.redeem_url else None
 
 
+def _absolute(site: Site, address: str) -> str:
+    """An image address as social networks need it: absolute, under the site's base URL."""
+    if not address or "://" in address:
+        return address
+    return site.config.base_url + address.lstrip("/")
+
+
 def _later(site: Site, page: Page) -> list[Cta]:
     """The doors the per-visitor script may show instead of the CTA, one per step past the next."""
     base = site.config.base_path
@@ -294,6 +302,7 @@ def _common(site: Site, current_url: str, public: bool) -> dict[str, Any]:
         "preview": site.preview,
         "remember_progress": site.config.remember_progress,
         "step_ids": " ".join(site.config.funnel.ids),
+        "asset": lambda path: site.config.base_path + site.assets.get(path, path),
     }
 
 
@@ -306,6 +315,7 @@ def page_context(site: Site, page: Page) -> dict[str, Any]:
         "step": site.config.funnel.step(page.step),
         "content": SafeHTML(body.html),
         "summary": page.summary or body.first_paragraph,
+        "share_image": _absolute(site, page.image or site.config.image),
         "has_tasks": body.has_tasks,
         "cta": _cta(site, page),
         "stand": site.plan.standing.get(page.name, page.step),

@@ -82,3 +82,34 @@ def test_signup_form_has_a_hidden_honeypot_and_a_required_email(browser, site_ur
     trap = form.locator('input[name="website"]').bounding_box()
     page.close()
     assert trap is None or trap["x"] + trap["width"] <= 0  # off-screen: people never see it
+
+
+def axe_core() -> str:
+    """axe-core, the accessibility engine, as the axe-playwright-python package ships it."""
+    from importlib.resources import files
+    return (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", [*PAGES, "delight/stain-clinic/"])
+def test_no_serious_or_critical_accessibility_violations(browser, site_url, path, scheme):
+    page = browser.new_page(color_scheme=scheme)
+    page.goto(site_url + path, wait_until="load")
+    page.add_script_tag(content=axe_core())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    page.close()
+    found = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+             if v["impact"] in ("serious", "critical")]
+    assert found == []
+
+
+@pytest.mark.parametrize("path", [*PAGES, "delight/stain-clinic/"])
+def test_html_css_and_scripts_of_a_page_weigh_under_40_kb(browser, site_url, path):
+    page = browser.new_page()
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto(site_url + path, wait_until="networkidle")
+    weights = {r.url: len(r.body()) for r in responses if r.request.resource_type in ("document", "stylesheet", "script")}
+    page.close()
+    assert any(url.endswith(".css") for url in weights)
+    assert sum(weights.values()) < 40 * 1024, weights

@@ -1,4 +1,6 @@
 """What the built HTML promises (SPEC §1, §5): gating, CTAs, menus, listings."""
+import re
+
 from conftest import page
 
 
@@ -99,7 +101,7 @@ def test_each_page_carries_later_doors_in_templates_and_the_progress_script(make
     assert 'data-offer-step="insider"' in static
     assert '<template data-stepstone="candidate" data-offer-step="trial">' in post
     assert 'href="/trial/"' in post.split('data-offer-step="trial">')[1]
-    assert 'src="/assets/progress.js" data-steps="awareness free insider trial' in post
+    assert re.search(r'src="/assets/progress\.[0-9a-f]{10}\.js" data-steps="awareness free insider trial', post)
     assert 'data-stand="free" data-room="1"' in post
 
 
@@ -174,3 +176,34 @@ def test_a_coupon_built_after_its_date_says_so_in_the_html(make_site, build_site
     assert 'class="coupon-live" data-stepstone="live" hidden>' in html
     assert "<svg" in html and "coupon-qr" in html                         # the QR code, inline
     assert any("the coupon expired on 2026-11-01" in p.message for p in result.problems)
+
+
+# --- hosting: cacheable assets and share cards (issue 5) ----------------------------------
+
+def test_stylesheet_and_scripts_are_linked_under_content_hashed_names(make_site, build_site):
+    site = funnel_site(make_site)
+    build_site(site)
+    html = (site / "output/blog/post/index.html").read_text()
+    css = re.search(r'href="/assets/(style\.([0-9a-f]{10})\.css)"', html)
+    assert css and (site / "output/assets" / css.group(1)).read_bytes() == (site / "output/assets/style.css").read_bytes()
+    (site / "static/assets").mkdir(parents=True)
+    (site / "static/assets/style.css").write_text("body { color: red; }\n")  # the owner's own stylesheet
+    build_site(site)
+    again = re.search(r'href="/assets/(style\.([0-9a-f]{10})\.css)"', (site / "output/blog/post/index.html").read_text())
+    assert again.group(2) != css.group(2)
+    assert not (site / "output/assets" / css.group(1)).exists()  # yesterday's stylesheet is gone
+
+
+def test_public_pages_carry_share_cards_and_gated_pages_do_not(make_site, build_site):
+    site = funnel_site(make_site)
+    post = site / "content/blog/post.md"
+    post.write_text(post.read_text().replace("title: Post", "title: Post\nsummary: Bread \"tips\" & more\nimage: /img/loaf.jpg"))
+    build_site(site)
+    html = (site / "output/blog/post/index.html").read_text()
+    assert '<meta property="og:title" content="Post">' in html
+    assert '<meta property="og:description" content="Bread &#34;tips&#34; &amp; more">' in html
+    assert '<meta property="og:url" content="https://example.com/blog/post/">' in html
+    assert '<meta property="og:image" content="https://example.com/img/loaf.jpg">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    gated = (site / "output/club/welcome/index.html").read_text()
+    assert "og:" not in gated and 'rel="canonical"' not in gated and '<meta name="robots" content="noindex">' in gated
