@@ -40,3 +40,25 @@ def test_sitemap_and_feed_use_the_sub_path(tmp_path):
     assert "https://me.github.io/couch/sitemap.xml" in (out / "robots.txt").read_text()
     feed = (out / "feed.xml").read_text()
     assert re.findall(r'<link href="([^"]+)"/>', feed)[0] == "https://me.github.io/couch/"
+
+
+@pytest.mark.parametrize("sub_path", ["/", "/couch/"])
+def test_the_404_page_works_served_at_any_depth(tmp_path, sub_path):
+    """Hosts serve 404.html in place of any missing address: its links must not be relative."""
+    import urllib.request
+    from urllib.parse import urljoin
+
+    from sitecrawl import _Links
+    root = tmp_path / "www"
+    out = root / sub_path.strip("/") if sub_path != "/" else root
+    build(BuildOptions(site=REPO, out=out, base_url=f"https://example.com{sub_path}", today=TODAY), BuildCache())
+    parser = _Links()
+    parser.feed((out / "404.html").read_text())
+    assert any(link.endswith(".css") for link in parser.links)
+    with serve(root) as origin:
+        missing = origin + sub_path + "guides/no/such/page/"
+        for link in parser.links:
+            target = urljoin(missing, link)
+            if target.startswith(origin) and not link.startswith("#"):
+                with urllib.request.urlopen(target, timeout=5) as response:
+                    assert response.status == 200, target
