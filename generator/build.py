@@ -27,8 +27,8 @@ from .offers import event_ics
 from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
                      render_extras, render_page, render_site, tag_slug, template_for)
 from .workers import Progress, default_jobs, map_chunks
-from .write import (CopiedFile, OutputFile, check_output_folder, output_id_of, plan_files, update_site, write_file,
-                    write_site)
+from .write import (CopiedFile, OutputFile, check_output_folder, commit_beside, discard_beside, output_id_of,
+                    pending_update, plan_files, update_in_progress, update_site, write_beside, write_file, write_site)
 
 STATIC_DIR = "static"
 OVERLAY_SCRIPT = Path(__file__).parent / "preview" / "overlay.js"  # `serve` previews only
@@ -192,7 +192,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     known = cache.page_keys
     todo = [path for path, p in pages.items() if not _unchanged(site, p, inputs[p.name], known.get(p.name))]
     page_keys = {p.name: known[p.name] for p in set(pages.values()).difference(pages[path] for path in todo)}
-    in_place = current and len(todo) <= len(pages) // 2
+    in_place = current and not pending_update(options.output)
     if not in_place:
         todo = list(pages)
         if any(f.data is None for f in extras):  # a full write needs them after all
@@ -201,10 +201,12 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     site = _with_html(options, site, [pages[path] for path in todo], cache)
 
     def render_into(staging: Path | None) -> str:
-        """Render the pages to do (into `staging` on a full write), then name the whole output."""
+        """Render the pages to do (into `staging` on a full write, else beside the files they replace),
+        then name the whole output."""
         nonlocal keys, output_id
-        rendered.update(_render(options, site, theme, env, [pages[path] for path in todo], problems, staging,
-                                options.stage("Writing pages") if staging else None))
+        rendered.update(_render(options, site, theme, env, [pages[path] for path in todo], problems,
+                                staging, None if staging else (options.output, cache.outputs),
+                                options.stage("Writing pages") if staging or len(todo) > 1000 else None))
         for path, (_, shown, key) in rendered.items():
             page_keys[pages[path].name] = (inputs[pages[path].name], shown, key)
         keys = _output_keys(files, pages, page_keys, cache)
@@ -214,11 +216,12 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     rendered: dict[str, tuple[bytes | None, tuple, str]] = {}
     keys, output_id = {}, ""
     if in_place:
-        render_into(None)
-        changed = [path for path, key in keys.items() if cache.outputs.get(path) != key]
-        update_site(options.output, {path: OutputFile(path, rendered[path][0], pages[path].source)
-                                     if path in rendered else files[path] for path in changed},
-                    sorted(set(cache.outputs) - set(keys)), output_id)
+        with update_in_progress(options.output):
+            render_into(None)
+            changed = [path for path, key in keys.items() if cache.outputs.get(path) != key]
+            commit_beside(options.output, [path for path in changed if path in rendered])
+            update_site(options.output, {path: files[path] for path in changed if path not in rendered},
+                        sorted(set(cache.outputs) - set(keys)), output_id)
     else:
         write_site(options.output, files, render_into, trash=options.site / CACHE_DIR / "trash")
     # Only now, with the output written, does the cache describe it.
@@ -275,17 +278,25 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], cache: Buil
 
 
 def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
-            problems: list[Problem], staging: Path | None, progress: Progress | None
-            ) -> dict[str, tuple[bytes | None, tuple, str]]:
-    """Render `todo` on every core, written into `staging` if given, else kept in memory:
-    output path -> (HTML or None, pages its template was shown, digest of the HTML)."""
+            problems: list[Problem], staging: Path | None, beside: tuple[Path, dict[str, str]] | None,
+            progress: Progress | None) -> dict[str, tuple[bytes | None, tuple, str]]:
+    """Render `todo` on every core: output path -> (HTML or None, pages its template was shown,
+    digest of the HTML). Written into `staging` if given; with `beside` (the output and what it
+    holds), each page that differs is written next to the file it will replace, for
+    commit_beside (and removed again if the build fails); else kept in memory."""
     for name in {choose_template(p) for p in todo}:  # compiled once here, not in every worker
         template_for(env, theme, name, "", 0)
     position = {p.name: i for i, p in enumerate(site.pages)}
-    done = map_chunks(_render_chunk, (site, theme, staging, env), [position[p.name] for p in todo], options.jobs,
-                      progress)
-    _stop_on_errors([*problems, *(p for chunk in done for p in chunk[1])], options.strict)
-    return {path: entry for chunk in done for path, entry in chunk[0]}
+    done = map_chunks(_render_chunk, (site, theme, staging, env, beside), [position[p.name] for p in todo],
+                      options.jobs, progress)
+    rendered = {path: entry for chunk in done for path, entry in chunk[0]}
+    try:
+        _stop_on_errors([*problems, *(p for chunk in done for p in chunk[1])], options.strict)
+    except SiteError:
+        if beside is not None:
+            discard_beside(beside[0], [path for path, entry in rendered.items() if entry[2] != beside[1].get(path)])
+        raise
+    return rendered
 
 
 def _output_keys(files: dict, pages: dict[str, Page], page_keys: dict[str, tuple], cache: BuildCache
@@ -325,11 +336,12 @@ def theme_digest(theme: Theme) -> str:
     return digest(repr(parts))
 
 
-def _render_chunk(state: tuple[Site, Theme, Path | None, Environment], indexes: list[int]
-                  ) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str]]], list[Problem]]:
+def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, tuple[Path, dict[str, str]] | None],
+                  indexes: list[int]) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str]]], list[Problem]]:
     """Render pages[i] for i in indexes, each with the pages its template was shown and the
-    digest of its HTML; written into the staging folder when given (the HTML then stays here)."""
-    site, theme, staging, env = state
+    digest of its HTML; written into the staging folder, or beside the output's files when
+    it differs from them (the HTML then stays here)."""
+    site, theme, staging, env, beside = state
     done, problems = [], []
     for i in indexes:
         file, problem, shown = render_page(site, env, theme, site.pages[i])
@@ -337,9 +349,12 @@ def _render_chunk(state: tuple[Site, Theme, Path | None, Environment], indexes: 
             problems.append(problem)
         if file is None:
             continue
+        key = digest(file.data)
         if staging is not None:
             write_file(staging, file.path, file.data)
-        done.append((file.path, (None if staging else file.data, shown, digest(file.data))))
+        elif beside is not None and beside[1].get(file.path) != key:
+            write_beside(beside[0], file.path, file.data)
+        done.append((file.path, (None if staging or beside else file.data, shown, key)))
     return done, problems
 
 

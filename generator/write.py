@@ -11,11 +11,12 @@ import os
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from .errors import Problem, UsageError, error
+from .errors import Problem, SiteError, UsageError, error
 
 MARKER = ".stepstone-output"
 MARKER_TEXT = b"This folder is written by Stepstone: every build replaces what changed and removes the rest.\n"
@@ -122,6 +123,50 @@ def update_site(out: Path, changed: dict[str, OutputFile | CopiedFile], stale: I
             (out / safe).unlink()
             _remove_empty_folders((out / safe).parent, out)
     (out / MARKER).write_bytes(marker(output_id))
+
+
+PENDING = ".stepstone-pending"  # in output/ while files are being replaced in place
+
+
+def pending_update(out: Path) -> bool:
+    """Whether a build was stopped while replacing files in place: output/ may then be a mix of
+    two builds, so the next build writes a whole new one instead."""
+    return (out / PENDING).exists()
+
+
+@contextmanager
+def update_in_progress(out: Path) -> Iterator[None]:
+    """Mark output/ as being updated in place for as long as that lasts (a failed build that
+    changed nothing clears the mark too; only a killed one leaves it)."""
+    (out / PENDING).write_bytes(b"Stepstone is updating this folder; if this file stays, the next build redoes it.\n")
+    try:
+        yield
+    except SiteError:
+        (out / PENDING).unlink(missing_ok=True)
+        raise
+    (out / PENDING).unlink(missing_ok=True)
+
+
+def _beside(out: Path, path: str) -> Path:
+    target = out / path
+    return target.with_name(f".{target.name}.stepstone-tmp")
+
+
+def write_beside(out: Path, path: str, data: bytes) -> None:
+    """Write a new version of output file `path` next to it, to be swapped in by commit_beside."""
+    temporary = _beside(out, path)
+    temporary.parent.mkdir(parents=True, exist_ok=True)
+    temporary.write_bytes(data)
+
+
+def commit_beside(out: Path, paths: Iterable[str]) -> None:
+    for path in paths:
+        os.replace(_beside(out, path), out / path)  # each file swapped whole
+
+
+def discard_beside(out: Path, paths: Iterable[str]) -> None:
+    for path in paths:
+        _beside(out, path).unlink(missing_ok=True)
 
 
 def _remove_empty_folders(folder: Path, top: Path) -> None:
