@@ -106,3 +106,36 @@ def test_a_cached_or_incremental_build_equals_a_cold_build(big_site, tmp_path, e
     EDITS[edit](site)
     build(options)                                   # only what the edit touches
     assert tree(site / "output") == cold(site, tmp_path / "reference")
+
+
+def test_a_failed_in_place_update_leaves_no_trace(big_site, tmp_path):
+    import shutil
+
+    import pytest as _pytest
+    from generator.errors import SiteError
+    site = tmp_path / "site"
+    shutil.copytree(big_site, site, ignore=shutil.ignore_patterns("output", ".stepstone"))
+    options = BuildOptions(site=site, jobs=2, today=TODAY)
+    build(options)
+    before = tree(site / "output")
+    (site / "themes/default/templates").mkdir(parents=True)
+    (site / "themes/default/templates/page.html").write_text('{% extends "base.html" %}{% block main %}'
+                                                             '{{ page.title.nope() }}{% endblock %}\n')
+    with _pytest.raises(SiteError):
+        build(options)                               # every page fails to render
+    assert tree(site / "output") == before           # no half-written page, no temporary file, no mark
+
+
+def test_a_build_killed_while_replacing_files_is_followed_by_a_whole_new_output(big_site, tmp_path):
+    import shutil
+    site = tmp_path / "site"
+    shutil.copytree(big_site, site, ignore=shutil.ignore_patterns("output", ".stepstone"))
+    options = BuildOptions(site=site, jobs=2, today=TODAY)
+    build(options)
+    out = site / "output"
+    (out / ".stepstone-pending").write_text("killed")                      # as a killed update leaves it
+    (out / "blog/post-3/index.html").write_text("half of the new version")  # and a mix of files
+    EDITS["title"](site)
+    result = build(options)
+    assert result.stats["pages rendered"] == result.pages                  # not trusted: all written anew
+    assert tree(out) == cold(site, tmp_path / "reference")
