@@ -5,6 +5,7 @@ stderr as `path:line: error: message`; a traceback only with --debug.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 import traceback
@@ -16,8 +17,9 @@ import click
 
 from . import __version__
 from .build import BuildOptions, analyse, assemble, build
-from .errors import Problem, SiteError, UsageError, has_errors
+from .errors import Problem, SiteError, UsageError, has_errors, sorted_problems
 from .funnel import funnel_map
+from .funnelmap import map_json
 from .render import Site
 from .scaffold import new_site, starter_names
 from .workers import default_jobs
@@ -51,6 +53,9 @@ def handles_errors(command):
             sys.exit(2)
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
+        except BrokenPipeError:  # `stepstone check | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # a bug in Stepstone, not in the owner's files
             if debug:
                 traceback.print_exc()
@@ -137,12 +142,15 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
 @main.command()
 @site_option
 @click.option("--strict", is_flag=True, help="treat warnings as errors (exit 1)")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the map and every problem as one JSON object, for scripts and CI")
 @handles_errors
-def check(site, strict) -> None:
+def check(site, strict, output_format) -> None:
     """Print the funnel map and every problem; write nothing."""
     options = _build_options(site, None, None, False, False, strict, None)
     analysis = analyse(options)
-    click.echo(format_map(analysis.site))
+    if output_format == "text":
+        click.echo(format_map(analysis.site))
     problems = list(analysis.problems)
     if not has_errors(problems):  # templates can only be tried on a consistent site
         try:
@@ -151,6 +159,9 @@ def check(site, strict) -> None:
             problems = exc.problems
     if strict:
         problems = [replace(p, severity="error") for p in problems]
+    if output_format == "json":
+        click.echo(map_json(analysis.site, sorted_problems(problems)), nl=False)
+        sys.exit(1 if has_errors(problems) else 0)
     if has_errors(problems):
         raise SiteError(problems)  # reported like a failed build: the lines, then the count
     _report(problems)

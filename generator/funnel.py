@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import combinations
-from typing import Collection, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Collection, Iterable, Mapping, Protocol, Sequence
 
 from .errors import Location, Problem, did_you_mean
 
@@ -89,6 +89,7 @@ class FunnelPage(Protocol):
     form: str
     thank_you: str
     cross_sell: tuple[str, ...]
+    offer: Any  # an Offer (headline, text, button, url) on doors
     is_listing: bool
     is_home: bool
 
@@ -137,6 +138,9 @@ class StepSummary:
     step: Step
     doors: tuple[str, ...]
     rooms: tuple[tuple[str, str], ...]  # (room, door it offers or "")
+    headlines: tuple[str, ...] = ()     # each door's offer headline, in the order of `doors`
+    unshown: tuple[str, ...] = ()       # doors no room of the step before offers: nobody reaches them
+    no_door: bool = False               # a step past the first with no door: nothing leads into it
 
 
 # --- where a page stands and what it offers ---------------------------------
@@ -394,11 +398,28 @@ def _transgressions(funnel, pages, by_name, doors, rooms, standing, cta, menu, t
 
 
 def funnel_map(funnel: Funnel, pages: Sequence[FunnelPage], result: Plan) -> tuple[StepSummary, ...]:
-    """The map `check` prints: every step with its doors, rooms and each room's CTA."""
+    """The map `check` prints and `serve` draws: every step with its doors (and their headlines),
+    its rooms and each room's CTA, and its gaps: no door into it, or doors nobody is offered."""
+    by_name = {p.name: p for p in pages}
+    shown = {door for page, door in result.cta.items() if door != page}
+    for door in list(shown):
+        shown.update(by_name[door].cross_sell if door in by_name else ())
     rows = []
-    for step in funnel.steps:
+    for i, step in enumerate(funnel.steps):
         mine = sorted((p for p in pages if p.step == step.id), key=lambda p: p.name)
+        doors = [p for p in mine if p.is_door]
         rows.append(StepSummary(step,
-                                tuple(p.name for p in mine if p.is_door),
-                                tuple((p.name, result.cta.get(p.name, "")) for p in mine if not p.is_door)))
+                                tuple(p.name for p in doors),
+                                tuple((p.name, result.cta.get(p.name, "")) for p in mine if not p.is_door),
+                                tuple(p.offer.headline for p in doors),
+                                tuple(p.name for p in doors if i > 0 and p.name not in shown),
+                                i > 0 and not doors))
     return tuple(rows)
+
+
+def orphans(funnel: Funnel, pages: Sequence[FunnelPage], links: Sequence[Link]) -> tuple[str, ...]:
+    """Gated rooms no door leads to: no signup lands on them (thank_you) and no page links to
+    them, so no visitor ever reaches them."""
+    reached = {p.thank_you for p in pages if p.thank_you} | {link.target for link in links}
+    return tuple(sorted(p.name for p in pages if not p.is_door and p.step in funnel.ids
+                        and not funnel.is_public(p.step) and p.name not in reached))

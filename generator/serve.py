@@ -27,6 +27,7 @@ from .build import OVERLAY_SCRIPT, BuildOptions, build
 from .cache import CACHE_DIR, BuildCache
 from .errors import SiteError, UsageError
 from .forms import LOCAL_ENDPOINT
+from .funnelmap import map_page
 from .write import MARKER, marker
 
 WATCHED = ("content", "themes", "static", "stepstone.toml")
@@ -34,6 +35,7 @@ SUBMISSIONS_FILE = f"{CACHE_DIR}/submissions.jsonl"
 MAX_SUBMISSION = 64 * 1024  # bytes: a signup is a few hundred
 PREVIEW_DIR = f"{CACHE_DIR}/preview"
 ERRORS_FILE = "_stepstone/errors.json"
+MAP_FILE = "_stepstone/index.html"  # the funnel map: only in serve's preview, never built
 
 
 def port_free(host: str, port: int) -> bool:
@@ -61,6 +63,14 @@ def show_errors(preview: Path, lines: list[str]) -> None:
         (preview / "_stepstone" / "overlay.js").write_bytes(OVERLAY_SCRIPT.read_bytes())
 
 
+def write_map(preview: Path, html: str) -> None:
+    target = preview / MAP_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(".index.html.tmp")
+    temporary.write_text(html, encoding="utf-8")
+    os.replace(temporary, target)
+
+
 def rebuild(options: BuildOptions, cache: BuildCache, changed: set[str] | None = None) -> bool:
     """One build, reported in the terminal with its time; False when the owner's files have errors."""
     started = time.perf_counter()
@@ -74,6 +84,8 @@ def rebuild(options: BuildOptions, cache: BuildCache, changed: set[str] | None =
         show_errors(options.output, lines)
         return False
     show_errors(options.output, [])
+    if result.site is not None:  # the owner's funnel map, redrawn from the site as it now stands
+        write_map(options.output, map_page(result.site, result.problems))
     for p in result.problems:
         click.echo(str(p), err=True)
     written = result.stats.get("pages rendered", result.pages)

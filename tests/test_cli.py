@@ -624,3 +624,28 @@ def test_new_site_builds_strict_and_covers_every_step(args, steps, tmp_path):
     for i, step in enumerate(steps, 1):
         assert re.search(rf"^{i}\. {step} +\S.* \((public|gated)\)$", checked.stdout, re.M), step
     assert checked.stdout.endswith("0 errors, 0 warnings\n")
+
+
+def test_check_format_json_gives_the_map_and_problems_for_scripts(tmp_path):
+    import json
+    site = write_site(tmp_path / "site", WARNS)
+    before = snapshot(tmp_path)
+    result = run("check", "--site", site, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    data = json.loads(result.stdout)
+    assert [s["id"] for s in data["steps"]][:3] == ["awareness", "free", "insider"]
+    free = data["steps"][1]
+    assert {"page": "guides/stains", "cta": ""} in free["rooms"]
+    assert data["problems"][0]["severity"] == "warning" and data["problems"][0]["path"].startswith("content/")
+    strict = run("check", "--site", site, "--format", "json", "--strict", cwd=tmp_path)
+    assert strict.returncode == 1 and json.loads(strict.stdout)["problems"][0]["severity"] == "error"
+    no_traceback(strict)
+    assert snapshot(tmp_path) == before
+
+
+def test_check_output_piped_into_head_ends_quietly(tmp_path):
+    site = write_site(tmp_path / "site", MAP_SITE)
+    result = subprocess.run(f"{sys.executable} -m generator.cli check --site {site} | head -1", shell=True,
+                            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert result.stdout.startswith("Funnel of") and "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr

@@ -490,3 +490,26 @@ def test_later_doors_skip_steps_without_a_door_but_never_the_order():
     assert result.later["index"] == (("insider", "insider/signup"), ("core", "core/plan"))
     # trial and delight have no door: a visitor at those steps is offered nothing rather than core
     assert [step for step, _ in result.later["guides/stains"]] == ["core"]
+
+
+# --- the map the owner sees --------------------------------------------------------------
+
+def test_funnel_map_marks_steps_without_a_door_and_doors_nobody_is_offered():
+    pages = [*healthy(), room("insider/welcome", "insider"), door("trial/coupon", "trial", tags=("wood",)),
+             door("core/plan", "core")]
+    result = run(pages)
+    rows = {row.step.id: row for row in funnel.funnel_map(Funnel(), pages, result)}
+    assert rows["insider"].headlines == ("Offer of insider/signup",)
+    assert rows["trial"].unshown == ()            # the insider room offers the coupon
+    assert rows["core"].unshown == ("core/plan",)  # no room of delight exists to offer it
+    assert rows["delight"].no_door and not rows["awareness"].no_door
+    assert rows["free"].no_door is False
+
+
+def test_orphans_are_gated_rooms_no_signup_lands_on_and_no_page_links_to():
+    pages = [*healthy(), room("insider/welcome", "insider"), room("insider/extra", "insider"),
+             door("insider/signup2", "insider", form="signup", thank_you="insider/welcome"),
+             room("guides/lonely", "free")]
+    links = [Link("guides/stains", "insider/extra", 3)]
+    assert funnel.orphans(Funnel(), pages, links) == ()
+    assert funnel.orphans(Funnel(), pages, []) == ("insider/extra",)  # public rooms are never orphans

@@ -75,14 +75,14 @@ def test_a_save_shows_in_the_served_page_within_a_second(site):
 def test_a_broken_save_keeps_the_last_good_page_and_reports_the_line(site):
     with serving(site) as (url, process):
         (site / "content/about.md").write_text(page("About", "awarenes", "Hello, broken version."))
-        wait_for(lambda: json.loads(fetch(url + "_stepstone/errors.json")) != [], 3)
+        wait_for(lambda: json.loads(fetch(url + "_stepstone/errors.json")) != [], 10)
         errors = json.loads(fetch(url + "_stepstone/errors.json"))
         assert errors[0] == ("content/about.md:3: error: unknown step 'awarenes' (did you mean 'awareness'?); "
                              "the steps are: awareness, free, insider, trial, delight, core, referral, advocate")
         assert "first version" in fetch(url + "about/")
         assert process.poll() is None
         (site / "content/about.md").write_text(page("About", "awareness", "Hello, fixed."))
-        wait_for(lambda: "fixed" in fetch(url + "about/"), 3)
+        wait_for(lambda: "fixed" in fetch(url + "about/"), 10)
         assert json.loads(fetch(url + "_stepstone/errors.json")) == []
 
 
@@ -177,3 +177,38 @@ def test_the_local_form_endpoint_refuses_big_bodies_and_foreign_redirects(tmp_pa
         with urllib.request.urlopen(away, timeout=5) as response:
             assert response.url == url  # sent home, not to another site
     assert not (site / "output").exists() or "_stepstone" not in (site / "output/join/index.html").read_text()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+def test_the_funnel_map_draws_every_step_and_previews_a_visitor_at_a_step(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import ARGS
+    site = funnel_site(tmp_path)
+    (site / "content/article.md").write_text(page("Article", "free", "Read on.", tags="[bread]"))
+    (site / "content/coupon.md").write_text(page("Coupon", "trial", "Half off.", tags="[bread]",
+                                                 offer="{headline: Half off your first loaf, url: 'https://x.example/'}"))
+    with serving(site) as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        tab = browser.new_page()
+        tab.goto(url + "_stepstone/")
+        bands = tab.locator("svg g.band")
+        assert bands.count() == 8
+        assert [bands.nth(i).get_attribute("data-step") for i in range(3)] == ["awareness", "free", "insider"]
+        assert bands.nth(1).get_attribute("data-gap") == "true"  # nothing leads into free: no door there
+        assert "Half off your first loaf" in tab.locator("svg").text_content()
+        assert "content/article.md" in tab.inner_text("body")  # the gap, with its file and line
+        tab.goto(url + "article/")
+        assert tab.locator('[data-stepstone="offer"]').get_attribute("data-offer-step") == "insider"
+        assert tab.locator("#stepstone-devbar").is_visible()
+        tab.goto(url + "_stepstone/")
+        with tab.expect_navigation():
+            tab.click('button[data-visitor-step="insider"]')
+        tab.goto(url + "article/")
+        assert tab.locator('[data-stepstone="offer"]').get_attribute("data-offer-step") == "trial"
+        assert tab.locator("#stepstone-devbar select").input_value() == "insider"
+        browser.close()
+    build = subprocess.run([*STEPSTONE, "build", "--site", str(site)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    assert not (site / "output/_stepstone").exists()  # the map is never part of a build
