@@ -141,12 +141,13 @@ class BuildResult:
 def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[str] | None = None) -> BuildResult:
     """Check everything, then write only what changed since the last build.
 
-    With no usable cache, or when most pages must be rendered again, the whole site is written
-    into a staging folder on every core and swapped into place. Otherwise the pages whose inputs
-    changed are rendered in memory first and the files that differ replaced one by one: a failed
-    build writes nothing. `serve` passes its own cache, kept in memory; `build` loads and saves
-    .stepstone/. `changed` (from `serve`'s watcher: paths relative to the site) allows a shortcut
-    when only bodies of pages changed.
+    When output/ is not the one the cache describes (or an update of it was killed), the whole
+    site is written into a staging folder on every core and swapped into place. Otherwise the
+    pages whose inputs changed are rendered on every core beside the files they replace, and
+    only when all of them succeeded are the files that differ swapped in: a failed build writes
+    nothing. `serve` passes its own cache, kept in memory; `build` loads and saves .stepstone/.
+    `changed` (from `serve`'s watcher: paths relative to the site) allows a shortcut when only
+    bodies of pages changed.
     """
     _check_usage(options)
     check_output_folder(options.site, options.output)
@@ -218,9 +219,9 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     if in_place:
         with update_in_progress(options.output):
             render_into(None)
-            changed = [path for path, key in keys.items() if cache.outputs.get(path) != key]
-            commit_beside(options.output, [path for path in changed if path in rendered])
-            update_site(options.output, {path: files[path] for path in changed if path not in rendered},
+            differing = [path for path, key in keys.items() if cache.outputs.get(path) != key]
+            commit_beside(options.output, [path for path in differing if path in rendered])
+            update_site(options.output, {path: files[path] for path in differing if path not in rendered},
                         sorted(set(cache.outputs) - set(keys)), output_id)
     else:
         write_site(options.output, files, render_into, trash=options.site / CACHE_DIR / "trash")

@@ -78,8 +78,8 @@ def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[
         if body.first_paragraph != old.first_paragraph and not page.summary and site.is_public(page):
             return None  # the feed quotes it
         problems -= set(last.markup_problems.get(page.name, _markup_problems(cache, page.name)))
-        problems -= set(_link_problems(site, page.name, old))
-        problems |= set(found) | set(_link_problems(site, page.name, body))
+        problems -= set(_link_problems(site, old))
+        problems |= set(found) | set(_link_problems(site, body))
         last.markup_problems[page.name] = tuple(found)
         bodies[page.name] = body
     site = replace(site, bodies=bodies)
@@ -106,6 +106,6 @@ def _markup_problems(cache: BuildCache, name: str) -> tuple[Problem, ...]:
     return tuple(entry[2]) if entry else ()
 
 
-def _link_problems(site: Site, name: str, body: Markup) -> list[Problem]:
+def _link_problems(site: Site, body: Markup) -> list[Problem]:
     return funnel.link_problems(site.config.funnel, site.pages, site.plan.standing, body.links)
 
