@@ -12,6 +12,7 @@ import gc
 import hashlib
 import os
 import pickle
+import secrets
 import sqlite3
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -22,6 +23,10 @@ from . import __version__
 
 CACHE_DIR = ".stepstone"
 CACHE_FILE = "build-cache.pickle"
+DELTA_FILE = "build-cache.delta.pickle"  # what changed since build-cache.pickle was written
+ENTRY_KINDS = ("sources", "pages", "bodies", "page_keys")        # one entry per file or page
+SITE_FIELDS = ("plan", "outputs", "extras", "copies", "output_id")  # the whole site's, small
+DELTA_SHARE = 10  # past one entry in this many changed since the last full save, save in full again
 HTML_FILE = "html.sqlite"  # each body's HTML by its digest: read back only for pages rendered again
 EMPTY_HTML = hashlib.blake2b(b"", digest_size=16).hexdigest()
 
@@ -56,6 +61,8 @@ class BuildCache:
     stats: dict[str, int] = field(default_factory=dict)              # this build: reused / rendered counts
     texts_on_disk: Path | None = None  # loaded from disk: page bodies left out, HTML in html.sqlite there
     last: Any = None  # in memory only, under `serve`: the last site built (incremental.LastSite)
+    base_id: str = ""  # names the file this cache was saved to in full; a delta file names it too
+    base: Any = None   # in memory only: the entries as that file holds them, to save only what changed
 
     def html_of(self, digests: Iterable[str]) -> dict[str, str]:
         """Bodies' HTML by digest, from html.sqlite when the cache was loaded without it."""
@@ -100,6 +107,20 @@ def load_cache(site: Path) -> BuildCache:
             not (site / CACHE_DIR / HTML_FILE).is_file():
         return BuildCache()
     cache.texts_on_disk = site / CACHE_DIR / HTML_FILE
+    cache.base = {kind: dict(getattr(cache, kind)) for kind in ENTRY_KINDS}
+    try:
+        with open(site / CACHE_DIR / DELTA_FILE, "rb") as f:
+            delta = pickle.load(f)
+    except Exception:  # no delta, or an unreadable one: the full file alone is a valid older cache
+        delta = None
+    if isinstance(delta, dict) and delta.get("base_id") == cache.base_id != "":
+        for kind in ENTRY_KINDS:
+            entries = getattr(cache, kind)
+            entries.update(delta["changed"][kind])
+            for key in delta["removed"][kind]:
+                entries.pop(key, None)
+        for name in SITE_FIELDS:
+            setattr(cache, name, delta["site"][name])
     return cache
 
 
@@ -110,18 +131,67 @@ def save_cache(site: Path, cache: BuildCache) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not (path.parent / ".gitignore").exists():
             (path.parent / ".gitignore").write_text("# Stepstone's cache: safe to delete.\n*\n")
-        slim, html = _without_texts(cache)
+        html = {entry[3]: entry[1].html for entry in cache.bodies.values()
+                if entry[1].html or entry[3] == EMPTY_HTML or cache.texts_on_disk is None}
         wanted = {entry[3] for entry in cache.bodies.values()}
         with _connect(path.parent / HTML_FILE) as db:
             stored = {key for key, in db.execute("SELECT key FROM html")}
             db.executemany("INSERT INTO html VALUES (?, ?)", [(k, v) for k, v in html.items() if k not in stored])
             db.executemany("DELETE FROM html WHERE key = ?", [(k,) for k in stored - wanted])
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as f:
-            pickle.dump(slim, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        delta = _delta(cache)
+        if delta is not None:  # a few pages changed: only they are written, beside the full file
+            _write_pickle(path.parent / DELTA_FILE, delta)
+            return
+        slim = _without_texts(cache)
+        _write_pickle(path, slim)
+        (path.parent / DELTA_FILE).unlink(missing_ok=True)
     except (OSError, sqlite3.Error):
         pass
+
+
+def _write_pickle(path: Path, value: Any) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def _delta(cache: BuildCache) -> dict | None:
+    """The entries changed since the full file was written (those reused are the very same
+    objects), or None when there is no full file to add to or too much changed."""
+    if cache.base is None or not cache.base_id:
+        return None
+    changed, removed, count = {}, {}, 0
+    limit = max(50, sum(len(getattr(cache, kind)) for kind in ENTRY_KINDS) // DELTA_SHARE)
+    for kind in ENTRY_KINDS:
+        base, now = cache.base[kind], getattr(cache, kind)
+        changed[kind] = {key: _slim(kind, entry) for key, entry in now.items() if not _same(entry, base.get(key))}
+        removed[kind] = set(base) - set(now)
+        count += len(changed[kind]) + len(removed[kind])
+        if count > limit:
+            return None
+    return {"base_id": cache.base_id, "changed": changed, "removed": removed,
+            "site": {name: getattr(cache, name) for name in SITE_FIELDS}}
+
+
+def _same(entry: Any, before: Any) -> bool:
+    if entry is before:
+        return True
+    return type(entry) is tuple and type(before) is tuple and len(entry) == len(before) and \
+        all(a is b or a == b for a, b in zip(entry, before, strict=True))
+
+
+def _slim(kind: str, entry: Any) -> Any:
+    """An entry as the cache files keep it: no body text, no HTML (that is in html.sqlite)."""
+    if kind == "sources":
+        return _without(entry, "parsed", "body")
+    if kind == "pages":
+        key, page, found = entry
+        return key, page and _without(page, "body"), found
+    if kind == "bodies":
+        key, body, *rest = entry
+        return (key, _without(body, "html"), *rest)
+    return entry
 
 
 def _without(item: Any, name: str, inner: str = "") -> Any:
@@ -139,18 +209,11 @@ def _with(item: Any, name: str, value: Any) -> Any:
     return new
 
 
-def _without_texts(cache: BuildCache) -> tuple[BuildCache, dict[str, str]]:
-    """A copy of the cache with no body text and no HTML, and the HTML held in memory by digest
-    (a loaded cache holds only the HTML rendered this time: the rest is still on disk)."""
-    html = {entry[3]: entry[1].html for entry in cache.bodies.values()
-            if entry[1].html or entry[3] == EMPTY_HTML or cache.texts_on_disk is None}
-    slim = replace(
-        cache,
-        sources={rel: _without(e, "parsed", "body") for rel, e in cache.sources.items()},
-        pages={name: (key, page and _without(page, "body"), found) for name, (key, page, found) in cache.pages.items()},
-        bodies={name: (key, _without(body, "html"), *rest) for name, (key, body, *rest) in cache.bodies.items()},
-        stats={}, texts_on_disk=None, last=None)
-    return slim, html
+def _without_texts(cache: BuildCache) -> BuildCache:
+    """A copy of the cache with no body text and no HTML, under a new base id (see _delta)."""
+    return replace(cache, **{kind: {key: _slim(kind, entry) for key, entry in getattr(cache, kind).items()}
+                             for kind in ENTRY_KINDS},
+                   stats={}, texts_on_disk=None, last=None, base=None, base_id=secrets.token_hex(8))
 
 
 def fingerprint(value: Any, seen: list | None = None) -> Any:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import icalendar
-import segno
-
 
 def qr_svg(url: str) -> str:
     """A QR code of `url` as an inline <svg>, dark on white so phones read it in dark mode too."""
+    import segno  # imported here: only sites with coupons pay for it
     code = segno.make(url, error="m", micro=False)
     return code.svg_inline(scale=4, border=2, dark="#111", light="#fff", title="QR code: scan to redeem",
                            svgclass="coupon-qr", lineclass=None)
@@ -21,6 +19,7 @@ def qr_svg(url: str) -> str:
 def event_ics(uid: str, title: str, start: dt.datetime, end: dt.datetime | None, location: str, url: str,
               stamp: dt.datetime) -> bytes:
     """One VEVENT in a VCALENDAR, times in UTC: what "Add to calendar" downloads."""
+    import icalendar  # imported here: only sites with events pay for it (a tenth of start-up)
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Stepstone//Stepstone site generator//EN")
     calendar.add("version", "2.0")

@@ -139,3 +139,20 @@ def test_a_build_killed_while_replacing_files_is_followed_by_a_whole_new_output(
     result = build(options)
     assert result.stats["pages rendered"] == result.pages                  # not trusted: all written anew
     assert tree(out) == cold(site, tmp_path / "reference")
+
+
+def test_edit_after_edit_the_cache_saved_as_deltas_stays_exact(big_site, tmp_path):
+    """Small changes are saved as a delta beside the full cache file; many are folded into it."""
+    import shutil
+    site = tmp_path / "site"
+    shutil.copytree(big_site, site, ignore=shutil.ignore_patterns("output", ".stepstone"))
+    options = BuildOptions(site=site, jobs=2, today=TODAY)
+    build(options)
+    delta = site / ".stepstone/build-cache.delta.pickle"
+    assert not delta.exists()
+    for n, edit in enumerate(["body", "title", "added page", "lines moved", "template", "removed page"]):
+        EDITS[edit](site)
+        build(options)
+        assert tree(site / "output") == cold(site, tmp_path / f"reference-{n}"), edit
+        # a new or removed page changes every link's targets, a template every page: too much for a delta
+        assert delta.exists() == (edit in ("body", "title", "lines moved")), edit
