@@ -93,13 +93,19 @@ EDITS = {
 }
 
 
-@pytest.mark.parametrize("edit", EDITS)
-def test_a_cached_or_incremental_build_equals_a_cold_build(big_site, tmp_path, edit):
+def built_copy(big_site, tmp_path):
+    """A copy of the generated site, built once with its cache: (site, options)."""
     import shutil
     site = tmp_path / "site"
     shutil.copytree(big_site, site, ignore=shutil.ignore_patterns("output", ".stepstone"))
     options = BuildOptions(site=site, jobs=2, today=TODAY)
-    build(options)                                   # cold, fills .stepstone/
+    build(options)
+    return site, options
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_cached_or_incremental_build_equals_a_cold_build(big_site, tmp_path, edit):
+    site, options = built_copy(big_site, tmp_path)  # cold, fills .stepstone/
     first = tree(site / "output")
     build(options)                                   # nothing changed: everything from the cache
     assert tree(site / "output") == first
@@ -109,29 +115,19 @@ def test_a_cached_or_incremental_build_equals_a_cold_build(big_site, tmp_path, e
 
 
 def test_a_failed_in_place_update_leaves_no_trace(big_site, tmp_path):
-    import shutil
-
-    import pytest as _pytest
     from generator.errors import SiteError
-    site = tmp_path / "site"
-    shutil.copytree(big_site, site, ignore=shutil.ignore_patterns("output", ".stepstone"))
-    options = BuildOptions(site=site, jobs=2, today=TODAY)
-    build(options)
+    site, options = built_copy(big_site, tmp_path)
     before = tree(site / "output")
     (site / "themes/default/templates").mkdir(parents=True)
     (site / "themes/default/templates/page.html").write_text('{% extends "base.html" %}{% block main %}'
                                                              '{{ page.title.nope() }}{% endblock %}\n')
-    with _pytest.raises(SiteError):
+    with pytest.raises(SiteError):
         build(options)                               # every page fails to render
     assert tree(site / "output") == before           # no half-written page, no temporary file, no mark
 
 
 def test_a_build_killed_while_replacing_files_is_followed_by_a_whole_new_output(big_site, tmp_path):
-    import shutil
-    site = tmp_path / "site"
-    shutil.copytree(big_site, site, ignore=shutil.ignore_patterns("output", ".stepstone"))
-    options = BuildOptions(site=site, jobs=2, today=TODAY)
-    build(options)
+    site, options = built_copy(big_site, tmp_path)
     out = site / "output"
     (out / ".stepstone-pending").write_text("killed")                      # as a killed update leaves it
     (out / "blog/post-3/index.html").write_text("half of the new version")  # and a mix of files
@@ -143,11 +139,7 @@ def test_a_build_killed_while_replacing_files_is_followed_by_a_whole_new_output(
 
 def test_edit_after_edit_the_cache_saved_as_deltas_stays_exact(big_site, tmp_path):
     """Small changes are saved as a delta beside the full cache file; many are folded into it."""
-    import shutil
-    site = tmp_path / "site"
-    shutil.copytree(big_site, site, ignore=shutil.ignore_patterns("output", ".stepstone"))
-    options = BuildOptions(site=site, jobs=2, today=TODAY)
-    build(options)
+    site, options = built_copy(big_site, tmp_path)
     delta = site / ".stepstone/build-cache.delta.pickle"
     assert not delta.exists()
     for n, edit in enumerate(["body", "title", "added page", "lines moved", "template", "removed page"]):
