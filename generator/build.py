@@ -199,7 +199,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         if any(f.data is None for f in extras):  # a full write needs them after all
             extras, _ = render_extras(site, env, theme)
             files.update((f.path, f) for f in extras)
-    site = _with_html(options, site, [pages[path] for path in todo], cache)
+    site = _with_html(options, site, [pages[path] for path in todo], analysis.targets, cache)
 
     def render_into(staging: Path | None) -> str:
         """Render the pages to do (into `staging` on a full write, else beside the files they replace),
@@ -252,7 +252,8 @@ def _unchanged(site: Site, page: Page, inputs: tuple, last: tuple | None) -> boo
         and all(name in site.by_name and site.by_name[name].meta_digest == meta for name, meta in last[1])
 
 
-def _with_html(options: BuildOptions, site: Site, pages: list[Page], cache: BuildCache) -> Site:
+def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: LinkTargets | None,
+               cache: BuildCache) -> Site:
     """The site with the HTML of `pages` in memory: a cache loaded from disk left it in html.sqlite
     (and, should that have lost any, the body is rendered again)."""
     bodies = site.bodies
@@ -268,11 +269,9 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], cache: Buil
             bodies[name] = replace(bodies[name], html=found[key])
         else:
             lost.append(name)
-    if lost:
-        targets = LinkTargets(site.config.base_path, {p.name: p.url for p in site.pages},
-                              {p.url: p.name for p in site.pages}, {}, frozenset())
+    if lost:  # rendered again exactly as _markup would: same link targets, text read from the file
         state = (targets, site.pages, options.site, frozenset(lost))
-        positions = [i for i, p in enumerate(site.pages) if p.name in set(lost)]
+        positions = [i for i, p in enumerate(site.pages) if p.name in state[3]]
         for name, body, _ in _markup_chunk(state, positions):
             bodies[name] = replace(bodies[name], html=body.html)
     return replace(site, bodies=bodies)

@@ -216,23 +216,16 @@ def _without_texts(cache: BuildCache) -> BuildCache:
                    stats={}, texts_on_disk=None, last=None, base=None, base_id=secrets.token_hex(8))
 
 
-def fingerprint(value: Any, seen: list | None = None) -> Any:
-    """A small, hashable picture of what a template can see: a page by its name and metadata
-    digest (its body is fingerprinted separately), plain data as itself. Pages met are added
-    to `seen`, so a later build can tell whether any of them changed without looking again."""
-    if hasattr(value, "meta_digest"):
-        if seen is not None:
-            seen.append((value.name, value.meta_digest))
-        return ("page", value.name, value.meta_digest)
+def fingerprint(value: Any) -> Any:
+    """A small, hashable picture of plain data (the config): what every page's HTML depends on."""
     if isinstance(value, (str, int, float, bool, type(None))):
         return value
     if isinstance(value, dict):
-        return tuple(sorted((str(k), fingerprint(v, seen)) for k, v in value.items()))
+        return tuple(sorted((str(k), fingerprint(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple, set, frozenset)):
-        return tuple(fingerprint(v, seen) for v in value)
+        return tuple(fingerprint(v) for v in value)
     if dataclasses.is_dataclass(value):
-        return (type(value).__name__,) + tuple(fingerprint(getattr(value, f.name), seen)
-                                               for f in dataclasses.fields(value))
+        return (type(value).__name__,) + tuple(fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value))
     if callable(value):
         return getattr(value, "__name__", type(value).__name__)
     return repr(value)
@@ -285,11 +278,7 @@ def load_last_build(site: Path) -> LastBuild | None:
 
 
 def save_last_build(site: Path, last: LastBuild) -> None:
-    path = site / CACHE_DIR / LAST_BUILD_FILE
     try:
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as f:
-            pickle.dump(last, f)
-        os.replace(tmp, path)
+        _write_pickle(site / CACHE_DIR / LAST_BUILD_FILE, last)
     except OSError:
         pass

@@ -102,7 +102,8 @@ def map_page(site: Site, problems: Iterable[Problem]) -> str:
 body {{ font: 16px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 760px; padding: 0 1rem; color: #1d2327; }}
 svg {{ max-width: 100%; height: auto; }} button {{ font: inherit; margin: 0 .3rem .3rem 0; padding: .3rem .7rem;
 border: 1px solid #9aa8b3; border-radius: 6px; background: #fff; cursor: pointer; }}
-button[aria-pressed="true"] {{ background: #1d2327; color: #fff; }} li.warning code, li.error code {{ color: {WARNING}; }}
+button[aria-pressed="true"] {{ background: #1d2327; color: #fff; }}
+li.warning code, li.error code {{ color: {WARNING}; }}
 </style></head>
 <body>
 <h1>Funnel of {escape(site.config.title)}</h1>
@@ -111,7 +112,9 @@ button[aria-pressed="true"] {{ background: #1d2327; color: #fff; }} li.warning c
 <h2>Preview as a visitor at step…</h2>
 <p id="visitor-steps"><button type="button" data-visitor-step="">A first-time visitor</button>{buttons}</p>
 <p>Then open any page: its call to action is the one that visitor sees.</p>
-<h2>Orphan pages</h2><p>Gated pages no signup lands on and no page links to. That is right for a page an outside system sends people to (a booking or payment confirmation); any other is never reached:</p><ul>{orphan_items}</ul>
+<h2>Orphan pages</h2><p>Gated pages no signup lands on and no page links to. That is right for a page an
+outside system sends people to (a booking or payment confirmation); any other is never reached:</p>
+<ul>{orphan_items}</ul>
 <h2>Problems</h2><ul>{problem_items}</ul>
 <script>
 (function () {{

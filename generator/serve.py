@@ -49,11 +49,7 @@ def port_free(host: str, port: int) -> bool:
 
 def show_errors(preview: Path, lines: list[str]) -> None:
     """Tell the browser overlay what is wrong (an empty list hides it)."""
-    target = preview / ERRORS_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(".errors.json.tmp")
-    temporary.write_text(json.dumps(lines), encoding="utf-8")
-    os.replace(temporary, target)  # the browser never reads half a file
+    replace_file(preview / ERRORS_FILE, json.dumps(lines))
     if not (preview / MARKER).exists():  # the very first build failed: give the browser a page
         (preview / MARKER).write_bytes(marker(""))
         (preview / "index.html").write_text(
@@ -63,11 +59,11 @@ def show_errors(preview: Path, lines: list[str]) -> None:
         (preview / "_stepstone" / "overlay.js").write_bytes(OVERLAY_SCRIPT.read_bytes())
 
 
-def write_map(preview: Path, html: str) -> None:
-    target = preview / MAP_FILE
+def replace_file(target: Path, text: str) -> None:
+    """Write a preview file whole: the browser never reads half of one."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(".index.html.tmp")
-    temporary.write_text(html, encoding="utf-8")
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, target)
 
 
@@ -85,7 +81,7 @@ def rebuild(options: BuildOptions, cache: BuildCache, changed: set[str] | None =
         return False
     show_errors(options.output, [])
     if result.site is not None:  # the owner's funnel map, redrawn from the site as it now stands
-        write_map(options.output, map_page(result.site, result.problems))
+        replace_file(options.output / MAP_FILE, map_page(result.site, result.problems))
     for p in result.problems:
         click.echo(str(p), err=True)
     written = result.stats.get("pages rendered", result.pages)

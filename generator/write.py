@@ -109,9 +109,8 @@ def update_site(out: Path, changed: dict[str, OutputFile | CopiedFile], stale: I
     """
     for path in sorted(changed):
         item = changed[path]
-        target = out / path
+        target, temporary = out / path, _beside(out, path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.stepstone-tmp")
         if isinstance(item, CopiedFile):
             shutil.copyfile(item.origin, temporary)
         else:
