@@ -122,7 +122,30 @@ def record_submission(log: Path, fields: dict[str, list[bytes]]) -> str:
 def preview_server(site: Path):
     """livereload's server, with the local endpoint that signup forms post to under `serve`."""
     from livereload import Server
+    from livereload.handlers import StaticFileHandler
     from tornado import web
+
+    class WholeFileHandler(StaticFileHandler):
+        """Sends each file from one open handle: a page swapped by a rebuild mid-request is
+        never sent with the old file's length and the new file's bytes."""
+
+        def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+            path = super().validate_absolute_path(root, absolute_path)
+            if path is not None:
+                self._file = open(path, "rb")
+                self._stat_result = os.fstat(self._file.fileno())
+            return path
+
+        def compute_etag(self) -> None:
+            return None  # a preview is never cached: every reload gets the page as it is now
+
+        def get_content(self, abspath: str, start: int | None = None, end: int | None = None) -> bytes:
+            self._file.seek(start or 0)
+            return self._file.read(None if end is None else end - (start or 0))
+
+        def on_finish(self) -> None:
+            if getattr(self, "_file", None) is not None:
+                self._file.close()
 
     class Submission(web.RequestHandler):
         def post(self) -> None:
@@ -136,6 +159,7 @@ def preview_server(site: Path):
 
     class PreviewServer(Server):
         def get_web_handlers(self, script):
+            self.SFH = WholeFileHandler
             return [(LOCAL_ENDPOINT, Submission), *super().get_web_handlers(script)]
 
     return PreviewServer()

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -84,6 +85,32 @@ def test_a_broken_save_keeps_the_last_good_page_and_reports_the_line(site):
         (site / "content/about.md").write_text(page("About", "awareness", "Hello, fixed."))
         wait_for(lambda: "fixed" in fetch(url + "about/"), 10)
         assert json.loads(fetch(url + "_stepstone/errors.json")) == []
+
+
+def test_a_page_swapped_while_it_is_being_served_is_sent_whole(site):
+    """A rebuild swaps files while the browser (or a poll) is fetching them: each response must
+    be one version of the file, never the old length with the new bytes."""
+    with serving(site) as (url, _):
+        served = site / ".stepstone/preview/about/index.html"
+        first = served.read_text()
+        stop, swaps = threading.Event(), []
+
+        def swap_forever():
+            while not stop.is_set():
+                spare = served.with_name("index.html.swap")
+                spare.write_text(first + "<!--" + "x" * (len(swaps) % 400) + "-->")
+                os.replace(spare, served)
+                swaps.append(1)
+
+        swapper = threading.Thread(target=swap_forever)
+        swapper.start()
+        try:
+            bodies = [fetch(url + "about/") for _ in range(400)]
+        finally:
+            stop.set()
+            swapper.join()
+        assert len(swaps) > 100
+        assert all(body.startswith(first[:200]) and body.rstrip().endswith("-->") for body in bodies)
 
 
 def test_a_port_in_use_is_named_with_the_flag(site):
