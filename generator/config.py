@@ -173,6 +173,10 @@ def parse_config(text: str) -> tuple[SiteConfig, list[Problem]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SiteError([_toml_problem(exc, text)]) from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        line = next((n for n, l in enumerate(text.splitlines(), 1) if l.count("[") + l.count("{") > 50), 1)
+        raise SiteError([error(CONFIG_FILE, line, "values are nested too deeply here: write them out "
+                                                  "flatter")]) from None
     r = _Reader(text)
     r.unknown(data, TOP_KEYS, "", CONFIG_FILE)
     title = r.text(data, "title", "")

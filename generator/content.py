@@ -19,6 +19,7 @@ from .workers import Progress, map_chunks
 
 CONTENT_DIR = "content"
 SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
+URL_UNSAFE = set(':#?%"<>\\^`{|}')  # in a page's file or folder name, these would break its address
 KNOWN_KEYS = {"title", "step", "date", "summary", "tags", "draft", "slug", "weight", "layout", "next",
               "offer", "form", "thank_you", "coupon", "event", "cross_sell", "cascade", "image",
               "description"}
@@ -77,7 +78,7 @@ class Page:
     event: Event | None = None
     cross_sell: tuple[str, ...] = ()
     image: str = ""
-    params: tuple[tuple[str, Any], ...] = ()  # the owner's own keys, for custom templates
+    params: tuple[tuple[str, Any], ...] = field(default=(), hash=False)  # the owner's own keys: lists too
     origins: tuple[tuple[str, Location], ...] = ()  # key -> where it was written (own or cascade)
     meta_digest: str = ""  # hash of everything but the body: what other pages' HTML may show of it
 
@@ -236,6 +237,12 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
     if slug and not SLUG.match(slug):
         c.fail("slug", f"slug '{slug}' may contain only letters, digits, '-' and '_' (no spaces or slashes)")
         slug = ""
+    unsafe = sorted({ch for ch in (parsed.name if not slug else parsed.name.rpartition("/")[0])
+                     if not ch.isprintable() or ch in URL_UNSAFE})
+    if unsafe:
+        shown = ", ".join(repr(ch) for ch in unsafe)
+        c.problems.append(error(parsed.source, 1, f"the file or folder name holds {shown}, which cannot be part "
+                                                  f"of a web address: rename it using letters, digits, '-' and '_'"))
     weight = data.get("weight", 0)
     if not isinstance(weight, int) or isinstance(weight, bool):
         c.fail("weight", "weight must be a whole number, like weight: 10")

@@ -15,13 +15,15 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True, order=True)
 class Location:
-    """Where a problem is: a path relative to the site folder, and a 1-based line (0 = unknown)."""
+    """Where a problem is: a path relative to the site folder, and a 1-based line (0 = the whole
+    file, shown as its first line so that every problem reads `path:line:`)."""
 
     path: str
     line: int = 0
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
+        path = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.path)  # one problem, one line
+        return f"{path}:{self.line or 1}"
 
 
 @dataclass(frozen=True, order=True)

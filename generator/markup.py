@@ -158,6 +158,15 @@ def _rewrite(token: Token, attr: str, page_name: str, source: str, line: int, ta
 # tests/test_fast_markdown.py checks both paths agree on every sample site and the corpus.
 
 NEEDS_REFERENCE = re.compile(r"\[\^|^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+\[[ xX]\]|<[A-Za-z/!?]", re.M)
+# Deep nesting (five quotes or list markers in a row, or a list item indented 20 columns) goes to
+# the reference too: its nesting limit differs, and tens of thousands of levels overflow the
+# compiled parser's stack and kill the process.
+DEEP_NESTING = re.compile(r"^[ \t]*(?:>[ \t]*|(?:[-*+]|\d{1,9}[.)])[ \t]+){5}|^[ \t]{20,}(?:[-*+]|\d{1,9}[.)])[ \t]",
+                          re.M)
+# Where the two engines' tables and strikethrough part ways: a table beside a quote or list (which
+# ends a table in the reference only), and four tildes in a row.
+EMPTY_ITEM = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]*$", re.M)  # may end a paragraph in one only
+TABLE_EDGE = re.compile(r"^[ \t]*(?:>|[-*+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))", re.M)
 HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
 LINK_ATTR = re.compile(r'(<a href="|<img src=")([^"]*)"')
 PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
@@ -180,11 +189,13 @@ class FastMarkdown:
         return importlib.util.find_spec("markdown_it_pyrs") is not None
 
     def handles(self, body: str) -> bool:
-        return NEEDS_REFERENCE.search(body) is None
+        if NEEDS_REFERENCE.search(body) or DEEP_NESTING.search(body) or EMPTY_ITEM.search(body) or "~~~~" in body:
+            return False
+        return "|" not in body or TABLE_EDGE.search(body) is None
 
     def render(self, body: str, page_name: str, source: str, body_start: int,
                targets: LinkTargets) -> tuple[Markup, list[Problem]]:
-        rendered = self.md.render(body)
+        rendered = self.md.render(body).replace("<blockquote>\n</blockquote>", "<blockquote></blockquote>")
         slugs: set[str] = set()
 
         def heading(m: re.Match) -> str:
@@ -209,6 +220,6 @@ class FastMarkdown:
             return f'{m.group(1)}{escapeHtml(new)}"'
 
         rendered = LINK_ATTR.sub(link, rendered)
-        first = PARAGRAPH.search(rendered)
-        summary = " ".join(_plain_text(first.group(1)).split("\n")).strip() if first else ""
+        texts = (" ".join(_plain_text(m.group(1)).split("\n")).strip() for m in PARAGRAPH.finditer(rendered))
+        summary = next((text for text in texts if text), "")  # as the reference: the first with words
         return Markup(rendered, tuple(links), summary, False), problems

@@ -29,6 +29,9 @@ class SourceFile:
 
 
 SPECIAL_START = "[{*&!|>@`%"
+MAX_FRONT_MATTER = 256 * 1024  # characters: front matter is a few lines; text belongs in the body
+MAX_NESTING = 32               # levels of lists and maps inside lists and maps
+MAX_VALUES = 20_000            # values, counting every repeat an alias '*' makes (YAML bombs)
 KEY_LINE = re.compile(r"^(\s*)([A-Za-z0-9_-]+):(?:\s+(.*))?$")
 
 
@@ -123,17 +126,69 @@ def parse_source(raw: bytes, name: str, source: str) -> tuple[SourceFile | None,
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: same nodes, 5x faster
 
 
+def _size_problem(fm: str, source: str, first_line: int) -> Problem | None:
+    """Refuse front matter too long or nested too deep before YAML reads it: the C parser
+    recurses on nesting and would crash the process, not raise."""
+    if len(fm) > MAX_FRONT_MATTER:
+        return error(source, first_line, f"the front matter is {len(fm) // 1024} KB long: keep it under "
+                                         f"{MAX_FRONT_MATTER // 1024} KB (long text belongs in the body, "
+                                         f"below the closing '---')")
+    depth = 0
+    for index, char in enumerate(fm):  # brackets inside quotes count too: only a rough ceiling
+        if char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return error(source, fm[:index].count("\n") + first_line,
+                             f"values are nested more than {MAX_NESTING} levels deep: write them out flatter")
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return None
+
+
+def _shape_problem(root: yaml.Node, source: str, first_line: int) -> Problem | None:
+    """Walk the YAML nodes with every alias expanded: a 'billion laughs' bomb of anchors is
+    refused here, in bounded time, before any value is built from it."""
+    stack, seen = [(root, 0)], 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        line = node.start_mark.line + first_line
+        if depth > MAX_NESTING:
+            return error(source, line, f"values are nested more than {MAX_NESTING} levels deep: "
+                                       f"write them out flatter")
+        if seen > MAX_VALUES:
+            return error(source, line, f"the front matter holds more than {MAX_VALUES:,} values once its "
+                                       f"anchors ('&') and aliases ('*') are repeated out: write the values "
+                                       f"out plainly")
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend(((key, depth + 1), (value, depth + 1)))
+    return None
+
+
 def parse_front_matter(fm: str, source: str, first_line: int,
                        loader_class: type = FAST_LOADER) -> tuple[dict, dict[str, int], list[Problem]]:
     """YAML → (values, line of each key, problems); a bad value is reported at its own key.
 
     Mistakes are worded from the pure-Python loader's report, whichever loader found them.
     """
-    loader = loader_class(fm)
+    too_big = _size_problem(fm, source, first_line)
+    if too_big:
+        return {}, {}, [too_big]
     try:
+        loader = loader_class(fm)
         node = loader.get_single_node()
-    except yaml.YAMLError as exc:
+    except yaml.reader.ReaderError as exc:
+        line = fm[: exc.position].count("\n") + first_line
+        return {}, {}, [error(source, line, f"the front matter holds an invisible control character "
+                                            f"(U+{exc.character:04X}): delete it, or retype the line")]
+    except (yaml.YAMLError, RecursionError) as exc:
         loader.dispose()
+        if isinstance(exc, RecursionError):
+            return {}, {}, [error(source, first_line, f"values are nested more than {MAX_NESTING} "
+                                                      f"levels deep: write them out flatter")]
         if loader_class is not yaml.SafeLoader:
             return parse_front_matter(fm, source, first_line, yaml.SafeLoader)
         line, message = _yaml_problem(exc, fm, first_line)
@@ -145,6 +200,10 @@ def parse_front_matter(fm: str, source: str, first_line: int,
         loader.dispose()
         return {}, {}, [error(source, node.start_mark.line + first_line,
                               "the front matter must be 'key: value' lines, like title: My page")]
+    too_big = _shape_problem(node, source, first_line)
+    if too_big:
+        loader.dispose()
+        return {}, {}, [too_big]
     data, lines, problems = {}, {}, []
     raw = fm.split("\n")
     for key_node, value_node in node.value:
@@ -164,7 +223,7 @@ def parse_front_matter(fm: str, source: str, first_line: int,
                 lines.setdefault(f"{key}.{sub.value}", sub.start_mark.line + first_line)
         try:
             data[key] = loader.construct_object(value_node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
             if loader_class is not yaml.SafeLoader:
                 loader.dispose()
                 return parse_front_matter(fm, source, first_line, yaml.SafeLoader)

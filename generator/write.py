@@ -84,7 +84,22 @@ def plan_files(generated: Iterable[OutputFile], copies: Iterable[CopiedFile]
                                   f"rename or move one of them"))
             continue
         files[path] = f
-    return files, problems
+    return files, problems + _folder_clashes(files)
+
+
+def _folder_clashes(files: dict[str, OutputFile | CopiedFile]) -> list[Problem]:
+    """A file where another file needs a folder (static/guide beside content/guide/x.md)."""
+    problems = []
+    for path, entry in files.items():
+        for folder in PurePosixPath(path).parents:
+            other = files.get(str(folder))
+            if other is not None:
+                mine = entry.source
+                problems.append(error(mine, 1 if mine.endswith(".md") else 0,
+                                      f"output/{path} needs a folder output/{folder}/, but {other.source} is "
+                                      f"written as a file there: rename or move one of them"))
+                break
+    return problems
 
 
 def marker(output_id: str) -> bytes:
