@@ -270,7 +270,7 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
         else:
             lost.append(name)
     if lost:  # rendered again exactly as _markup would: same link targets, text read from the file
-        state = (targets, site.pages, options.site, frozenset(lost))
+        state = (targets, site.pages, options.site, frozenset(lost), site.config.unsafe_html)
         positions = [i for i, p in enumerate(site.pages) if p.name in state[3]]
         for name, body, _ in _markup_chunk(state, positions):
             bodies[name] = replace(bodies[name], html=body.html)
@@ -386,10 +386,12 @@ def _markup(site: Path, config: SiteConfig, content: Content, jobs: int, cache: 
     )
     targets_digest = digest(repr((targets.base_path, sorted(targets.urls.items()),
                                   sorted(targets.skipped.items()), sorted(targets.files))))
-    keys = {p.name: (content.digests[p.name], p.source, p.body_start, targets_digest) for p in content.pages}
+    keys = {p.name: (content.digests[p.name], p.source, p.body_start, targets_digest, config.unsafe_html)
+            for p in content.pages}
     known = {name: entry for name, entry in cache.bodies.items() if keys.get(name) == entry[0]}
     todo = [i for i, p in enumerate(content.pages) if p.name not in known]
-    for chunk in map_chunks(_markup_chunk, (targets, content.pages, site, content.unread), todo, jobs, progress):
+    state = (targets, content.pages, site, content.unread, config.unsafe_html)
+    for chunk in map_chunks(_markup_chunk, state, todo, jobs, progress):
         for name, body, found in chunk:
             known[name] = (keys[name], body, found, digest(body.html))
     cache.bodies = known
@@ -410,12 +412,12 @@ def _plan(config: SiteConfig, pages: tuple[Page, ...], links: list, menu: list, 
                                                                                     decided.standing, links)))
 
 
-def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...], Path, frozenset[str]], indexes: list[int]
+def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...], Path, frozenset[str], bool], indexes: list[int]
                   ) -> list[tuple[str, Markup, list[Problem]]]:
     """Bodies of pages[i] for i in indexes: the fast engine where it gives the same HTML.
     Pages in `unread` came from the cache without their text: their files are read again."""
-    targets, pages, site, unread = state
-    md = make_markdown()
+    targets, pages, site, unread, raw_html = state
+    md = make_markdown(raw_html)
     fast = FastMarkdown() if FastMarkdown.available() else None
     done = []
     for page in (pages[i] for i in indexes):

@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 from .errors import Problem, SiteError, did_you_mean, error
 from .forms import PROVIDERS, FormConfig, known_keys
 from .funnel import RELATIONSHIP, Funnel, Step
+from .urls import url_problem
 
 CONFIG_FILE = "stepstone.toml"
 TOP_KEYS = {"title", "base_url", "description", "language", "theme", "author", "image",
-            "remember_progress", "menu", "forms", "steps"}
+            "remember_progress", "menu", "forms", "steps", "markdown"}
+MARKDOWN_KEYS = {"unsafe_html"}
 MENU_KEYS = {"title", "url"}
 STEP_KEYS = {"id", "name", "public", "description"}
 STEP_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -37,6 +39,7 @@ class SiteConfig:
     author: str = ""
     image: str = ""
     remember_progress: bool = True
+    unsafe_html: bool = True  # raw HTML in bodies is the owner's own; false escapes it
     menu: tuple[MenuItem, ...] = ()
     forms: tuple[FormConfig, ...] = ()
     funnel: Funnel = Funnel()
@@ -196,14 +199,33 @@ def parse_config(text: str) -> tuple[SiteConfig, list[Problem]]:
         language=r.text(data, "language", "", "en"),
         theme=theme,
         author=r.text(data, "author", "", ""),
-        image=r.text(data, "image", "", ""),
+        image=_safe_url(r, data, "image"),
         remember_progress=r.flag(data, "remember_progress", "", True),
+        unsafe_html=_markdown_options(r, data),
         menu=_menu(r, data),
         forms=_forms(r, data),
         funnel=_funnel(r, data),
         lines=tuple(sorted(r.lines.items())),
     )
     return config, r.problems
+
+
+def _markdown_options(r: _Reader, data: dict) -> bool:
+    """`[markdown] unsafe_html`: whether HTML written in bodies is kept as HTML."""
+    table = data.get("markdown", {})
+    if not isinstance(table, dict):
+        r.fail("markdown", "write it as a table: [markdown] on its own line, then unsafe_html = false")
+        return True
+    r.unknown(table, MARKDOWN_KEYS, "markdown.", "[markdown]")
+    return r.flag(table, "unsafe_html", "markdown.", True)
+
+
+def _safe_url(r: _Reader, data: dict, key: str) -> str:
+    url = r.text(data, key, "", "")
+    if url_problem(url, key):
+        r.fail(key, url_problem(url, key))
+        return ""
+    return url
 
 
 def base_url_problem(url: str) -> str:
@@ -218,8 +240,11 @@ def _menu(r: _Reader, data: dict) -> tuple[MenuItem, ...]:
     for i, entry in enumerate(r.table_list(data, "menu")):
         prefix = f"menu[{i}]."
         r.unknown(entry, MENU_KEYS, prefix, "[[menu]]")
-        items.append(MenuItem(r.text(entry, "title", prefix), r.text(entry, "url", prefix),
-                              r.line(f"menu[{i}]")))
+        url = r.text(entry, "url", prefix)
+        if url_problem(url, "url"):
+            r.fail(f"{prefix}url", url_problem(url, "url"))
+            url = "/"
+        items.append(MenuItem(r.text(entry, "title", prefix), url, r.line(f"menu[{i}]")))
     return tuple(items)
 
 
@@ -262,6 +287,9 @@ def _forms(r: _Reader, data: dict) -> tuple[FormConfig, ...]:
         action = table.get("action", "")
         if not isinstance(action, str):
             r.fail(f"{prefix}action", "'action' must be a web address in quotes")
+            action = ""
+        if url_problem(action, "action"):
+            r.fail(f"{prefix}action", url_problem(action, "action"))
             action = ""
         forms.append(FormConfig(name, provider, action, tuple(options), r.line(f"forms.{name}")))
     return tuple(forms)

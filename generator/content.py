@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 from .errors import Location, Problem, did_you_mean, error, warning
 from .cache import BuildCache, SourceEntry
 from .source import SourceFile, digest, parse_source
+from .urls import url_problem
 from .workers import Progress, map_chunks
 
 CONTENT_DIR = "content"
@@ -266,6 +267,10 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
         coupon = Coupon(code=str(k.get("code") or ""), price=str(k.get("price") or ""),
                         expires=c.date(k.get("expires"), "coupon"), terms=str(k.get("terms") or ""),
                         redeem_url=str(k.get("redeem_url") or ""))
+    for key, url in (("offer.url", offer.url if offer else ""), ("image", c.text(data, "image").strip()),
+                     ("coupon.redeem_url", coupon.redeem_url if coupon else "")):
+        if url_problem(url, key):
+            c.fail(key if key in c.origins else key.partition(".")[0], url_problem(url, key))
     if (e := c.block(data, "event", EVENT_KEYS)) is not None:
         start = c.datetime(e.get("start"), "event") if e.get("start") else None
         if e.get("start") is None:

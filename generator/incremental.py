@@ -72,7 +72,7 @@ def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[
         if fast and fast.handles(text):
             body, found = fast.render(*args)
         else:
-            md = md or make_markdown()
+            md = md or make_markdown(site.config.unsafe_html)
             body, found = render_body(md, *args)
         old = bodies[page.name]
         if body.first_paragraph != old.first_paragraph and not page.summary and site.is_public(page):

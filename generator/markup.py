@@ -46,9 +46,11 @@ class Markup:
     has_tasks: bool
 
 
-def make_markdown() -> MarkdownIt:
-    """One configured parser: CommonMark plus tables, strikethrough, task lists, footnotes, anchors."""
-    md = MarkdownIt("commonmark", {"html": True})
+def make_markdown(raw_html: bool = True) -> MarkdownIt:
+    """One configured parser: CommonMark plus tables, strikethrough, task lists, footnotes, anchors.
+    `raw_html` False (`[markdown] unsafe_html = false`) shows HTML tags in bodies as text: for sites
+    that publish what others wrote. The fast engine never sees a tag, so it needs no such switch."""
+    md = MarkdownIt("commonmark", {"html": raw_html})
     md.enable(["table", "strikethrough"])
     md.use(tasklists_plugin, enabled=True, label=True)
     md.use(footnote_plugin)
