@@ -12,7 +12,7 @@ from .forms import PROVIDERS, FormConfig, known_keys
 from .funnel import RELATIONSHIP, Funnel, Step
 
 CONFIG_FILE = "stepstone.toml"
-TOP_KEYS = {"title", "base_url", "description", "language", "theme", "author", "image",
+TOP_KEYS = {"title", "base_url", "description", "language", "theme", "author", "image", "logo",
             "remember_progress", "menu", "forms", "steps"}
 MENU_KEYS = {"title", "url"}
 STEP_KEYS = {"id", "name", "public", "description"}
@@ -36,6 +36,7 @@ class SiteConfig:
     theme: str = "default"
     author: str = ""
     image: str = ""
+    logo: str = ""  # the business's logo, a file of the site (static/logo.svg → "/logo.svg"): PDF covers
     remember_progress: bool = True
     menu: tuple[MenuItem, ...] = ()
     forms: tuple[FormConfig, ...] = ()
@@ -193,6 +194,7 @@ def parse_config(text: str) -> tuple[SiteConfig, list[Problem]]:
         theme=theme,
         author=r.text(data, "author", "", ""),
         image=r.text(data, "image", "", ""),
+        logo=r.text(data, "logo", "", ""),
         remember_progress=r.flag(data, "remember_progress", "", True),
         menu=_menu(r, data),
         forms=_forms(r, data),
