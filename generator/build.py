@@ -296,6 +296,7 @@ def _downloads(options: BuildOptions, analysis: Analysis, site: Site, themes: st
                               tuple(refused))
     cache.pdfs = made
     cache.stats["PDFs made"] = len(todo)
+    _forget_pdfs(store, {entry[1].digest for entry in made.values()})
     problems += [pdf.refused_warning(site.page(name), entry[3]) for name, entry in made.items() if entry[3]]
     outputs = [OutputFile(entry[1].path, (store / f"{entry[1].digest}.pdf").read_bytes(), site.page(name).source)
                for name, entry in sorted(made.items())]
@@ -303,6 +304,13 @@ def _downloads(options: BuildOptions, analysis: Analysis, site: Site, themes: st
                                      site.bodies[name].has_tasks) for name in names if name in made)
              for room, names in pdf.offered(site.pages, site.is_public).items()}
     return replace(site, downloads=links), outputs, problems
+
+
+def _forget_pdfs(store: Path, kept: set[str]) -> None:
+    """PDFs of earlier builds that no page makes any more leave the store."""
+    for path in store.glob("*.pdf") if store.is_dir() else []:
+        if path.stem not in kept:
+            path.unlink(missing_ok=True)
 
 
 def _pdf_current(entry: tuple | None, key: str, files: dict, store: Path, cache: BuildCache) -> bool:

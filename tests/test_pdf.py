@@ -200,6 +200,7 @@ def test_a_pdf_is_made_again_only_when_its_inputs_change(tmp_path):
     (site / "themes/default/templates/download.css").write_text("body { color: #123456; }\n")
     assert build(options).stats["PDFs made"] == 1                      # the theme changed
     assert tree(site / "output") == tree_of_cold_build(site, tmp_path / "cold-3")
+    assert len(list((site / ".stepstone/pdf").glob("*.pdf"))) == 1      # earlier versions are not kept
 
 
 def tree_of_cold_build(site, out):
