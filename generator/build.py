@@ -14,18 +14,18 @@ from typing import Callable
 import jinja2
 from jinja2 import Environment
 
-from . import __version__, funnel, sitefiles
+from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, input_signature, load_cache,
                     load_last_build, save_cache, save_last_build)
 from .content import CONTENT_DIR, Content, Page, load_content, read_body
 from .source import digest
 from .incremental import LastSite, rebuild_bodies
-from .errors import Location, Problem, SiteError, UsageError, has_errors, sorted_problems
+from .errors import Location, Problem, SiteError, UsageError, error, has_errors, sorted_problems
 from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
 from .offers import event_ics
 from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
-                     render_extras, render_page, render_site, tag_slug, template_for)
+                     render_extras, render_page, render_site, tag_slug, template_for, template_problem)
 from .workers import Progress, default_jobs, map_chunks
 from .write import (CopiedFile, OutputFile, check_output_folder, commit_beside, discard_beside, output_id_of,
                     pending_update, plan_files, update_in_progress, update_site, write_beside, write_file, write_site)
@@ -112,8 +112,17 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
     layouts = [template_for(env, theme, f"{p.layout}.html", p.source, p.where("layout").line)[1]
                for p in content.pages if p.layout]
     problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,
-                                *plan.problems, *filter(None, layouts)])
+                                *plan.problems, *filter(None, layouts), *_download_problems(site)])
     return Analysis(site, tuple(problems), theme, env, content.files, targets, tuple(copies))
+
+
+def _download_problems(site: Site) -> list[Problem]:
+    """`download:` no visitor could use, and, once for the whole site, a missing PDF engine."""
+    found = pdf.download_problems(site.pages, site.is_public)
+    wanted = pdf.makes_pdf(site.pages, site.is_public)
+    if wanted and pdf.engine_missing():
+        found.append(pdf.missing_engine_warning(wanted))
+    return found
 
 
 def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembled:
@@ -160,7 +169,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             return BuildResult(len(site.pages), tuple(_stop_on_errors(found, options.strict)), stats, site)
     if persistent:
         signature = input_signature(options.site, (options.base_url, options.drafts, options.future, options.day,
-                                                   str(options.output.resolve())))
+                                                   str(options.output.resolve()), pdf.engine_missing()))
         last = load_last_build(options.site)
         if last and last.signature == signature and last.output_id == output_id_of(options.output) != "":
             problems = _stop_on_errors(list(last.problems), options.strict)
@@ -173,8 +182,12 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         (options.site / CACHE_DIR / "templates").mkdir(parents=True, exist_ok=True)
         env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(options.site / CACHE_DIR / "templates"))
     problems = _stop_on_errors(list(analysis.problems), options.strict)
-    everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, theme_digest(theme),
+    themes = theme_digest(theme)
+    everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, themes,
                               sorted(site.assets.items()))))
+    # PDFs first: the rooms that offer one say its size and page count.
+    site, pdf_files, pdf_problems = _downloads(options, analysis, site, themes, cache)
+    problems = _stop_on_errors([*problems, *pdf_problems], options.strict)
     current = output_id_of(options.output) == cache.output_id != ""
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
     if current and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
@@ -186,7 +199,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     preview = [OutputFile("_stepstone/overlay.js", OVERLAY_SCRIPT.read_bytes(), "serve"),
                OutputFile("_stepstone/errors.json", b"[]", "serve")] if options.preview else []
     files, collisions = plan_files([*(OutputFile(path, None, p.source) for path, p in pages.items()), *extras,
-                                    *_site_files(site, site.bodies), *preview],
+                                    *_site_files(site, site.bodies), *preview, *pdf_files],
                                    list(analysis.copies))
     _stop_on_errors([*problems, *collisions], options.strict)
     inputs = {p.name: _page_inputs(site, p, everywhere, cache) for p in site.pages}
@@ -238,10 +251,100 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
 
+PDF_STORE = "pdf"  # under .stepstone/: each PDF built, by the digest of its bytes
+
+
+def _downloads(options: BuildOptions, analysis: Analysis, site: Site, themes: str, cache: BuildCache
+               ) -> tuple[Site, list[OutputFile], list[Problem]]:
+    """Every PDF of the site, and the site with the links of the rooms that offer them.
+
+    A PDF is made again only when its page's front matter or body, the theme, the config or
+    a file it shows changed (on every core when there are several); otherwise its bytes come
+    from .stepstone/pdf/. Without WeasyPrint there are no PDFs and no links (analyse warned)."""
+    wanted = pdf.makes_pdf(site.pages, site.is_public)
+    if not wanted or pdf.engine_missing():
+        cache.pdfs = {}
+        return site, [], []
+    store = options.site / CACHE_DIR / PDF_STORE
+    files = {item.path: item.origin for item in analysis.copies}
+    version = pdf.engine_version()
+    keys = {p.name: digest(repr((__version__, fingerprint(site.config), themes, version, p.meta_digest,
+                                 cache.bodies[p.name][3]))) for p in wanted}
+    made = {p.name: entry for p in wanted if _pdf_current(entry := cache.pdfs.get(p.name), keys[p.name],
+                                                          files, store, cache)}
+    todo = [p for p in wanted if p.name not in made]
+    problems: list[Problem] = []
+    if todo:
+        reason = pdf.engine_broken()
+        if reason:
+            cache.pdfs = {}
+            return site, [], [pdf.missing_engine_warning(wanted, reason)]
+        store.mkdir(parents=True, exist_ok=True)
+        with_html = _with_html(options, site, todo, analysis.targets, cache)
+        position = {p.name: i for i, p in enumerate(site.pages)}
+        for chunk in map_chunks(_pdf_chunk, (with_html, analysis.env, analysis.theme, files),
+                                [position[p.name] for p in todo], options.jobs, min_items=2, per_job=1):
+            for name, made_pdf, problem in chunk:
+                if problem is not None:
+                    problems.append(problem)
+                    continue
+                data, pages, used, refused = made_pdf
+                page = site.page(name)
+                info = pdf.PdfFile(name, pdf.pdf_path(page.url), digest(data), len(data), pages)
+                (store / f"{info.digest}.pdf").write_bytes(data)
+                made[name] = (keys[name], info, tuple((rel, _file_digest(files[rel], cache)) for rel in used),
+                              tuple(refused))
+    cache.pdfs = made
+    cache.stats["PDFs made"] = len(todo)
+    _forget_pdfs(store, {entry[1].digest for entry in made.values()})
+    problems += [pdf.refused_warning(site.page(name), entry[3]) for name, entry in made.items() if entry[3]]
+    outputs = [OutputFile(entry[1].path, (store / f"{entry[1].digest}.pdf").read_bytes(), site.page(name).source)
+               for name, entry in sorted(made.items())]
+    links = {room: tuple(pdf.link_to(site.page(name), made[name][1], site.config.base_path,
+                                     site.bodies[name].has_tasks) for name in names if name in made)
+             for room, names in pdf.offered(site.pages, site.is_public).items()}
+    return replace(site, downloads=links), outputs, problems
+
+
+def _forget_pdfs(store: Path, kept: set[str]) -> None:
+    """PDFs of earlier builds that no page makes any more leave the store."""
+    for path in store.glob("*.pdf") if store.is_dir() else []:
+        if path.stem not in kept:
+            path.unlink(missing_ok=True)
+
+
+def _pdf_current(entry: tuple | None, key: str, files: dict, store: Path, cache: BuildCache) -> bool:
+    """Whether a PDF of the last build stands: same inputs, same files shown, bytes still stored."""
+    return entry is not None and entry[0] == key and (store / f"{entry[1].digest}.pdf").is_file() and \
+        all(rel in files and _file_digest(files[rel], cache) == known for rel, known in entry[2])
+
+
+def _pdf_chunk(state: tuple[Site, Environment, Theme, dict], indexes: list[int]) -> list[tuple]:
+    """PDFs of pages[i] for i in indexes: (name, (bytes, pages, files used, refused) or None, problem)."""
+    site, env, theme, files = state
+    done = []
+    for i in indexes:
+        page = site.pages[i]
+        body = site.bodies[page.name]
+        try:
+            html = pdf.print_html(env, site.config, page, body.html, body.has_tasks)
+        except Exception as exc:  # download.html is the theme's: its mistakes are reported as such
+            done.append((page.name, None, template_problem(exc, theme)))
+            continue
+        try:
+            done.append((page.name, pdf.write_pdf(html, site.config.base_url, files), None))
+        except Exception as exc:  # the engine's failure on this page: said at the page, the build stops
+            at = page.where("download")
+            done.append((page.name, None, error(at.path, at.line, f"could not make the PDF: "
+                                                                  f"{type(exc).__name__}: {exc}")))
+    return done
+
+
 def _page_inputs(site: Site, page: Page, everywhere: str, cache: BuildCache) -> tuple:
     plan = site.plan
     return (everywhere, page.meta_digest, cache.bodies[page.name][3], plan.standing.get(page.name),
-            plan.cta.get(page.name), plan.related.get(page.name), plan.later.get(page.name))
+            plan.cta.get(page.name), plan.related.get(page.name), plan.later.get(page.name),
+            site.downloads.get(page.name))
 
 
 def _unchanged(site: Site, page: Page, inputs: tuple, last: tuple | None) -> bool:

@@ -25,7 +25,7 @@ CACHE_DIR = ".stepstone"
 CACHE_FILE = "build-cache.pickle"
 DELTA_FILE = "build-cache.delta.pickle"  # what changed since build-cache.pickle was written
 ENTRY_KINDS = ("sources", "pages", "bodies", "page_keys")        # one entry per file or page
-SITE_FIELDS = ("plan", "outputs", "extras", "copies", "output_id")  # the whole site's, small
+SITE_FIELDS = ("plan", "outputs", "extras", "copies", "output_id", "pdfs")  # the whole site's, small
 DELTA_SHARE = 10  # past one entry in this many changed since the last full save, save in full again
 HTML_FILE = "html.sqlite"  # each body's HTML by its digest: read back only for pages rendered again
 EMPTY_HTML = hashlib.blake2b(b"", digest_size=16).hexdigest()
@@ -58,6 +58,7 @@ class BuildCache:
     extras: tuple[str, tuple[str, ...]] | None = None                # (key, paths) of tag pages and 404
     copies: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict)  # file -> (stat, hash)
     output_id: str = ""                                              # marker of the output it describes
+    pdfs: dict[str, tuple] = field(default_factory=dict)  # page -> (key, PdfFile, files used, refused); bytes in pdf/
     stats: dict[str, int] = field(default_factory=dict)              # this build: reused / rendered counts
     texts_on_disk: Path | None = None  # loaded from disk: page bodies left out, HTML in html.sqlite there
     last: Any = None  # in memory only, under `serve`: the last site built (incremental.LastSite)

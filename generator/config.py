@@ -13,7 +13,7 @@ from .funnel import RELATIONSHIP, Funnel, Step
 from .urls import url_problem
 
 CONFIG_FILE = "stepstone.toml"
-TOP_KEYS = {"title", "base_url", "description", "language", "theme", "author", "image",
+TOP_KEYS = {"title", "base_url", "description", "language", "theme", "author", "image", "logo",
             "remember_progress", "menu", "forms", "steps", "markdown"}
 MARKDOWN_KEYS = {"unsafe_html"}
 MENU_KEYS = {"title", "url"}
@@ -38,6 +38,7 @@ class SiteConfig:
     theme: str = "default"
     author: str = ""
     image: str = ""
+    logo: str = ""  # the business's logo, a file of the site (static/logo.svg → "/logo.svg"): PDF covers
     remember_progress: bool = True
     unsafe_html: bool = True  # raw HTML in bodies is the owner's own; false escapes it
     menu: tuple[MenuItem, ...] = ()
@@ -200,6 +201,7 @@ def parse_config(text: str) -> tuple[SiteConfig, list[Problem]]:
         theme=theme,
         author=r.text(data, "author", "", ""),
         image=_safe_url(r, data, "image"),
+        logo=_safe_url(r, data, "logo"),
         remember_progress=r.flag(data, "remember_progress", "", True),
         unsafe_html=_markdown_options(r, data),
         menu=_menu(r, data),

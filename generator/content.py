@@ -23,10 +23,12 @@ SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
 URL_UNSAFE = set(':#?%"<>\\^`{|}')  # in a page's file or folder name, these would break its address
 KNOWN_KEYS = {"title", "step", "date", "summary", "tags", "draft", "slug", "weight", "layout", "next",
               "offer", "form", "thank_you", "coupon", "event", "cross_sell", "cascade", "image",
-              "description"}
+              "description", "download"}
 OFFER_KEYS = {"headline", "text", "button", "url", "embed_form"}
 COUPON_KEYS = {"code", "price", "expires", "terms", "redeem_url"}
 EVENT_KEYS = {"start", "end", "location"}
+DOWNLOAD_KEYS = {"title", "subtitle", "paper"}
+PAPERS = ("a4", "letter")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,15 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Download:
+    """`download:` on a page: build a PDF of it (a lead magnet), with its cover's words and paper."""
+
+    title: str
+    subtitle: str = ""
+    paper: str = "a4"
+
+
+@dataclass(frozen=True)
 class Page:
     """One Markdown file, its front matter checked and cascaded, body untouched."""
 
@@ -77,6 +88,7 @@ class Page:
     thank_you: str = ""
     coupon: Coupon | None = None
     event: Event | None = None
+    download: Download | None = None
     cross_sell: tuple[str, ...] = ()
     image: str = ""
     params: tuple[tuple[str, Any], ...] = field(default=(), hash=False)  # the owner's own keys: lists too
@@ -284,6 +296,7 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
             c.fail("event", "the event ends before it starts: check 'end:'")
         elif start:
             event = Event(start, end, str(e.get("location") or ""))
+    download = _download(c, data, title, str(data.get("summary") or ""))
     if "cascade" in own and not parsed.name.endswith("_index"):
         c.problems.append(warning(parsed.source, parsed.lines.get("cascade", 1),
                                   "cascade: works only in a section's _index.md; it is ignored here"))
@@ -297,7 +310,7 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
         tags=tuple(sorted(set(c.names(data.get("tags"), "tags")))), draft=draft, weight=weight,
         layout=c.text(data, "layout").strip(), next=_ref(c.text(data, "next")), offer=offer,
         form=c.text(data, "form").strip(), thank_you=_ref(c.text(data, "thank_you")), coupon=coupon,
-        event=event, cross_sell=tuple(_ref(n) for n in c.names(data.get("cross_sell"), "cross_sell")),
+        event=event, download=download, cross_sell=tuple(_ref(n) for n in c.names(data.get("cross_sell"), "cross_sell")),
         image=c.text(data, "image").strip(),
         params=tuple(sorted((k, v) for k, v in own.items() if k not in KNOWN_KEYS)),
         origins=tuple(sorted(origins.items())),
@@ -307,6 +320,27 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
     if c.problems and any(p.severity == "error" for p in c.problems):
         return None, c.problems
     return page, c.problems
+
+
+def _download(c: _Checker, data: dict, title: str, summary: str) -> Download | None:
+    """`download: pdf`, or a block with the cover's title and subtitle and the paper size."""
+    value = data.get("download")
+    if value is None or value is False:
+        return None
+    if isinstance(value, str):
+        if value.strip().lower() != "pdf":
+            c.fail("download", f"download: '{value}' is not a format Stepstone makes: write 'download: pdf' "
+                               f"(or a block with title, subtitle and paper)")
+            return None
+        return Download(title, summary)
+    block = c.block(data, "download", DOWNLOAD_KEYS)
+    if block is None:
+        return None
+    paper = str(block.get("paper") or "a4").strip().lower()
+    if paper not in PAPERS:
+        c.fail("download", f"paper: '{paper}' is not a paper size Stepstone knows: use a4 or letter")
+        paper = "a4"
+    return Download(str(block.get("title") or title), str(block.get("subtitle") or summary), paper)
 
 
 def _ref(ref: str) -> str:

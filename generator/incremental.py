@@ -60,8 +60,8 @@ def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[
             return None
         parsed, found = parse_source(raw, name, rel)
         if parsed is None or found or parsed.front_digest != entry.parsed.front_digest \
-                or parsed.body_start != entry.parsed.body_start:
-            return None
+                or parsed.body_start != entry.parsed.body_start or site.page(name).download:
+            return None  # (a page with a PDF: the full build makes it again)
         edits.append((site.page(name), parsed.body))
     fast = FastMarkdown() if FastMarkdown.available() else None
     md = None

@@ -142,6 +142,7 @@ class Site:
     today: dt.date
     preview: bool = False  # built for `serve`
     assets: Mapping[str, str] = field(default_factory=dict)  # "assets/style.css" -> its fingerprinted name
+    downloads: Mapping[str, tuple] = field(default_factory=dict)  # room -> the PDFs it offers (pdf.DownloadLink)
 
     def page(self, name: str) -> Page:
         return self.by_name[name]
@@ -317,6 +318,7 @@ def page_context(site: Site, page: Page) -> dict[str, Any]:
         "summary": page.summary or body.first_paragraph,
         "share_image": _absolute(site, page.image or site.config.image),
         "has_tasks": body.has_tasks,
+        "downloads": site.downloads.get(page.name, ()),
         "cta": _cta(site, page),
         "stand": site.plan.standing.get(page.name, page.step),
         "later": _later(site, page) if site.config.remember_progress else [],

@@ -42,9 +42,11 @@ Progress = Callable[[int, int], None]  # (items done, items in all)
 
 
 def map_chunks(fn: Callable[[Any, list[Item]], Result], state: Any, items: Sequence[Item],
-               jobs: int, progress: Progress | None = None) -> list[Result]:
-    """[fn(state, chunk) for each chunk of items], on `jobs` processes when that pays."""
-    chunks = chunked(items, max(jobs, 1) * 8) if items else []
+               jobs: int, progress: Progress | None = None, min_items: int = MIN_PARALLEL_ITEMS,
+               per_job: int = 8) -> list[Result]:
+    """[fn(state, chunk) for each chunk of items], on `jobs` processes when that pays: from `min_items`
+    items (fewer for costly items, like PDFs), in `per_job` chunks per process."""
+    chunks = chunked(items, max(jobs, 1) * per_job) if items else []
     results: list[Result] = []
     done = 0
 
@@ -55,7 +57,7 @@ def map_chunks(fn: Callable[[Any, list[Item]], Result], state: Any, items: Seque
         if progress is not None:
             progress(done, len(items))
 
-    if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(items) < max(min_items, 2) or "fork" not in multiprocessing.get_all_start_methods():
         for chunk in chunks:
             advance(chunk, fn(state, chunk))
         return results

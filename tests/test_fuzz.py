@@ -35,7 +35,7 @@ SUMMARY_LINE = re.compile(r"^stepstone: stopped: \d+ errors?, \d+ warnings?; not
 
 KEYS = st.sampled_from(["title", "step", "date", "summary", "tags", "draft", "slug", "weight", "layout",
                         "next", "offer", "form", "thank_you", "coupon", "event", "cross_sell", "image",
-                        "cascade", "description", "Title", "stpe", "extra", "offer.headline"])
+                        "cascade", "description", "download", "Title", "stpe", "extra", "offer.headline"])
 SCALARS = st.one_of(
     st.sampled_from(["free", "insider", "awareness", "insidr", "", "~", "null", "yes", "no", "true", "0x1F",
                      "2026-11-02", "2026-13-45", "0000-01-01", "9999-12-31", "10000-01-01", "-1", "1e400",
