@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/pdftoppm ] || missing+=(poppler-utils)
-for lib in libpango-1.0-0 libpangoft2-1.0-0; do
+for lib in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do  # DejaVu: the PDF tests count pages
   dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib")
 done
 if [ ${#missing[@]} -gt 0 ]; then
