@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -237,9 +238,27 @@ def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if out.exists() and exchange(staging, out):  # one step: output/ is the old site or the new one
+        retire(staging, trash)
+        return
     if out.exists():
         retire(out, trash)
     os.rename(staging, out)
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux renameat2 RENAME_EXCHANGE), so that a build killed
+    at that instant leaves the old output or the new, never none; False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_cwd, rename_exchange = -100, 2
+    return renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), rename_exchange) == 0
 
 
 def retire(out: Path, trash: Path | None) -> None:

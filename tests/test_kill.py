@@ -1,0 +1,107 @@
+"""A build killed at any moment (SIGKILL to it and its workers) loses nothing: output/ is the old
+site or the new one, and the next build finishes the job exactly as a clean build would.
+
+The kill points are random over the whole length of a build (reading, rendering, writing, the
+swap), in both ways output/ is written: a whole new folder swapped in (no cache) and files
+replaced in place (with the cache). KILL_TRIALS sets the number of kills per way.
+"""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, page, write_site
+
+TRIALS = int(os.environ.get("KILL_TRIALS", "8"))
+PENDING = ".stepstone-pending"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_build(site: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "generator.cli", "build", "--site", str(site), "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+
+
+def finish(site: Path) -> None:
+    assert run_build(site).wait(timeout=120) == 0
+
+
+def make_versions(root: Path) -> tuple[Path, dict[str, bytes], dict[str, bytes], dict[str, float]]:
+    """A 300-page site built as version A (kept, with its cache), the tree of version B, and how
+    long building B takes each way."""
+    files = {"content/index.md": page("Home", "awareness", "Welcome.")}
+    for i in range(300):
+        files[f"content/guides/guide-{i:03}.md"] = page(f"Guide {i}", "free", f"Text of guide {i}.\n\n" * 20,
+                                                       tags=f"[t{i % 7}]")
+    site = write_site(root / "a", files)
+    finish(site)
+    old = tree(site / "output")
+    took = {}
+    for way in ("in place", "whole new folder"):
+        b = root / way.replace(" ", "-")
+        shutil.copytree(site, b)
+        if way == "whole new folder":
+            shutil.rmtree(b / ".stepstone")
+        to_version_b(b)
+        started = time.monotonic()
+        finish(b)
+        took[way] = time.monotonic() - started
+    return site, old, tree(b / "output"), took
+
+
+def to_version_b(site: Path) -> None:
+    """Every page changes (the site's title is on each) and some pages go away."""
+    config = site / "stepstone.toml"
+    config.write_text(config.read_text().replace('title = "Test Site"', 'title = "Test Site, renamed"'))
+    for i in range(0, 300, 10):
+        (site / f"content/guides/guide-{i:03}.md").unlink()
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory):
+    return make_versions(tmp_path_factory.mktemp("kill"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("way", ["whole new folder", "in place"])
+def test_a_build_killed_at_random_moments_leaves_the_old_site_or_the_new(versions, way, tmp_path):
+    site_a, old, new, took = versions
+    assert old != new
+    rng = random.Random(20261123)
+    seen = {"old": 0, "new": 0, "pending, then redone": 0}
+    for trial in range(TRIALS):
+        site = tmp_path / f"trial-{trial}"
+        shutil.copytree(site_a, site)
+        if way == "whole new folder":
+            shutil.rmtree(site / ".stepstone")  # no cache: the build writes a new folder and swaps it in
+        to_version_b(site)
+        process = run_build(site)
+        time.sleep(rng.uniform(0.05, took[way] * 1.6))  # past the end too: some builds finish
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        found = tree(site / "output")
+        if found == old:
+            seen["old"] += 1
+        elif found == new:
+            seen["new"] += 1
+        else:  # stopped while swapping files in place: marked, so the next build writes output/ whole
+            assert PENDING in found, f"trial {trial}: a mix of two builds with no mark"
+            seen["pending, then redone"] += 1
+        finish(site)
+        assert tree(site / "output") == new, f"trial {trial}: the next build did not finish the job"
+        assert not list(site.glob(".output*")), "a staging folder was left beside output/"
+        shutil.rmtree(site, ignore_errors=True)  # its old output may still be going in the background
+    print(way, seen)
+    assert sum(seen.values()) == TRIALS
