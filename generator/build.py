@@ -27,7 +27,7 @@ from .offers import event_ics
 from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
                      render_extras, render_page, render_site, tag_slug, template_for, template_problem)
 from .workers import Progress, default_jobs, map_chunks
-from .write import (CopiedFile, OutputFile, check_output_folder, commit_beside, discard_beside, output_id_of,
+from .write import (CopiedFile, abandon_update, OutputFile, check_output_folder, commit_beside, discard_beside, output_id_of,
                     pending_update, plan_files, update_in_progress, update_site, write_beside, write_file, write_site)
 
 STATIC_DIR = "static"
@@ -231,7 +231,11 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     keys, output_id = {}, ""
     if in_place:
         with update_in_progress(options.output):
-            render_into(None)
+            try:
+                render_into(None)
+            except BaseException:  # a full disk, a worker's error: nothing swapped yet, so leave no trace
+                abandon_update(options.output, todo)
+                raise
             differing = [path for path, key in keys.items() if cache.outputs.get(path) != key]
             commit_beside(options.output, [path for path in differing if path in rendered])
             update_site(options.output, {path: files[path] for path in differing if path not in rendered},

@@ -5,6 +5,7 @@ stderr as `path:line: error: message`; a traceback only with --debug.
 """
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -38,6 +39,23 @@ def _count(problems) -> str:
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
 
 
+def disk_problem(exc: OSError) -> str:
+    """`path:1: error: …` for a file Stepstone could not read or write, with what to do about it."""
+    where = exc.filename or "output"
+    try:
+        where = os.path.relpath(where)
+    except ValueError:
+        pass
+    advice = {errno.ENOSPC: "the disk is full: free some space and build again",
+              errno.EDQUOT: "the disk quota is used up: free some space and build again",
+              errno.EROFS: "the folder is on a read-only disk: choose another with --out",
+              errno.EACCES: "permission denied: check who owns this folder, or choose another with --out",
+              errno.EPERM: "permission denied: check who owns this folder, or choose another with --out",
+              errno.ENOENT: "it disappeared while building (moved or deleted?): build again"}
+    reason = advice.get(exc.errno, f"{exc.strerror or exc}: check the disk and build again")
+    return f"{where}:1: error: cannot read or write this file: {reason}"
+
+
 def handles_errors(command):
     """Turn SiteError and UsageError into messages and exit codes; keep tracebacks for --debug."""
     @wraps(command)
@@ -56,6 +74,9 @@ def handles_errors(command):
         except BrokenPipeError:  # `stepstone check | head`: the reader has all it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
+        except OSError as exc:  # the disk, not the owner's files: full, read-only, a file gone mid-build
+            click.echo(f"{disk_problem(exc)}\nstepstone: stopped: the last good output was left as it was", err=True)
+            sys.exit(1)
         except Exception as exc:  # a bug in Stepstone, not in the owner's files
             if debug:
                 traceback.print_exc()

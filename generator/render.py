@@ -124,6 +124,8 @@ def template_problem(exc: Exception, theme: Theme) -> Problem:
             where = f"themes/{folder.name}/{Path(filename).relative_to(folder).as_posix()}"
             break
     message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        message += " (check that every '{{' on this line is closed by '}}' and every '{%' by '%}')"
     return error(where or "theme", line, f"template error: {message}")
 
 

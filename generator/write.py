@@ -162,6 +162,12 @@ def update_in_progress(out: Path) -> Iterator[None]:
     (out / PENDING).unlink(missing_ok=True)
 
 
+def abandon_update(out: Path, paths: Iterable[str]) -> None:
+    """Undo an in-place update stopped before any file was swapped: output/ is the old site again."""
+    discard_beside(out, paths)
+    (out / PENDING).unlink(missing_ok=True)
+
+
 def _beside(out: Path, path: str) -> Path:
     target = out / path
     return target.with_name(f".{target.name}.stepstone-tmp")

@@ -7,6 +7,7 @@ replaced in place (with the cache). KILL_TRIALS sets the number of kills per way
 """
 from __future__ import annotations
 
+import errno
 import os
 import random
 import shutil
@@ -17,8 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+import generator.build as build_module
+import generator.write as write_module
 from conftest import REPO, page, write_site
+from generator.cli import main
 
 TRIALS = int(os.environ.get("KILL_TRIALS", "8"))
 PENDING = ".stepstone-pending"
@@ -105,3 +110,92 @@ def test_a_build_killed_at_random_moments_leaves_the_old_site_or_the_new(version
         shutil.rmtree(site, ignore_errors=True)  # its old output may still be going in the background
     print(way, seen)
     assert sum(seen.values()) == TRIALS
+
+
+# --- the disk says no -------------------------------------------------------------------------------
+
+def _disk_full_after(count: int, real):
+    calls = []
+
+    def write(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > count:
+            raise OSError(errno.ENOSPC, "No space left on device", str(args[0]))
+        return real(*args, **kwargs)
+    return write
+
+
+@pytest.fixture
+def built_site(tmp_path):
+    files = {"content/index.md": page("Home", "awareness", "Welcome.")}
+    files.update({f"content/p{i}.md": page(f"Page {i}", "free", f"Text {i}.") for i in range(12)})
+    site = write_site(tmp_path / "site", files)
+    assert CliRunner().invoke(main, ["build", "--site", str(site), "--jobs", "1"]).exit_code == 0
+    return site
+
+
+@pytest.mark.parametrize("way", ["in place", "whole new folder"])
+def test_a_full_disk_stops_the_build_with_a_clear_error_and_leaves_everything_as_it_was(built_site, way,
+                                                                                         monkeypatch):
+    site = built_site
+    old_output, old_content = tree(site / "output"), tree(site / "content")
+    for i in range(6):  # pages change; the rest of the output stays current
+        (site / f"content/p{i}.md").write_text(page(f"Page {i}", "free", "Renamed Site"))
+    old_content = tree(site / "content")
+    if way == "whole new folder":
+        shutil.rmtree(site / ".stepstone")
+        full = _disk_full_after(5, write_module.write_file)
+        monkeypatch.setattr(write_module, "write_file", full)
+        monkeypatch.setattr(build_module, "write_file", full)
+    else:
+        monkeypatch.setattr(build_module, "write_beside", _disk_full_after(3, build_module.write_beside))
+    result = CliRunner().invoke(main, ["build", "--site", str(site), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert ":1: error: cannot read or write this file: the disk is full: free some space and build again" \
+        in result.output
+    assert "stepstone: stopped: the last good output was left as it was" in result.output
+    assert tree(site / "output") == old_output  # no half-written file, no mark, no temporary
+    assert tree(site / "content") == old_content
+    assert not list(site.glob(".output*"))
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["build", "--site", str(site), "--jobs", "1"]).exit_code == 0
+    assert b"Renamed Site" in (site / "output/p0/index.html").read_bytes()
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(built_site, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["build", "--site", str(built_site), "--out", str(blocker / "out")])
+    assert result.exit_code in (1, 2)
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert "error:" in result.output
+
+
+# --- symlinks ----------------------------------------------------------------------------------------
+
+def test_symlinks_are_copied_as_files_or_left_alone_and_never_followed_for_deletion(built_site, tmp_path):
+    site = built_site
+    outside = tmp_path / "outside"
+    (outside / "folder").mkdir(parents=True)
+    (outside / "precious.txt").write_text("precious")
+    (outside / "folder/keep.txt").write_text("keep")
+    before = tree(outside)
+    (site / "static").mkdir(exist_ok=True)
+    (site / "static/linked.txt").symlink_to(outside / "precious.txt")
+    (site / "static/linked-folder").symlink_to(outside / "folder", target_is_directory=True)
+    (site / "content/linked-folder").symlink_to(outside / "folder", target_is_directory=True)
+    # links planted in output/, as a careless script or a hand edit might leave them
+    (site / "output/planted").symlink_to(outside, target_is_directory=True)
+    (site / "output/p0/planted.txt").symlink_to(outside / "precious.txt")
+    out = site / "output"
+    for way in ("in place", "whole new folder"):
+        if way == "whole new folder":
+            shutil.rmtree(site / ".stepstone")
+        result = CliRunner().invoke(main, ["build", "--site", str(site), "--jobs", "1"])
+        assert result.exit_code == 0, result.output
+        assert (out / "linked.txt").read_text() == "precious" and not (out / "linked.txt").is_symlink()
+        assert not (out / "linked-folder").exists()
+        assert tree(outside) == before, way
+    assert not (out / "planted").exists() and not (out / "p0/planted.txt").exists()  # removed, not followed
+

@@ -1,5 +1,6 @@
 """`stepstone serve` end to end: a save shows up in the browser at once, a broken save never
 kills the server, and every save reloads the page exactly once."""
+import http.client
 import json
 import os
 import socket
@@ -239,3 +240,33 @@ def test_the_funnel_map_draws_every_step_and_previews_a_visitor_at_a_step(tmp_pa
     build = subprocess.run([*STEPSTONE, "build", "--site", str(site)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     assert not (site / "output/_stepstone").exists()  # the map is never part of a build
+
+
+TRAVERSALS = ["/../stepstone.toml", "/../../stepstone.toml", "/%2e%2e/%2e%2e/stepstone.toml",
+              "/%2E%2E%2F%2E%2E%2Fstepstone.toml", "/..%2f..%2fstepstone.toml", "/..%5c..%5cstepstone.toml",
+              "/%252e%252e/%252e%252e/stepstone.toml", "/about/../../../stepstone.toml",
+              "/..;/..;/stepstone.toml", "//etc/passwd", "/%2e%2e/submissions.jsonl", "/../submissions.jsonl",
+              "/" + "%2e%2e/" * 12 + "etc/passwd"]
+
+
+def test_the_dev_server_serves_nothing_outside_the_preview_folder(site):
+    (site / ".stepstone").mkdir(exist_ok=True)
+    (site / ".stepstone/submissions.jsonl").write_text('{"email": "private@example.com"}\n')
+    with serving(site) as (url, _):
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        for path in TRAVERSALS:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.putrequest("GET", path, skip_host=False)  # sent as written: no client-side clean-up
+            connection.endheaders()
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            assert response.status in (400, 403, 404), (path, response.status)
+            assert b"base_url" not in body and b"private@example.com" not in body and b"root:" not in body, path
+
+
+def test_the_dev_server_listens_on_this_machine_only_by_default():
+    from generator.cli import main
+    serve = main.commands["serve"]
+    host = next(p for p in serve.params if p.name == "host")
+    assert host.default == "127.0.0.1"
