@@ -27,8 +27,9 @@ from .offers import event_ics
 from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
                      render_extras, render_page, render_site, tag_slug, template_for, template_problem)
 from .workers import Progress, default_jobs, map_chunks
-from .write import (CopiedFile, abandon_update, OutputFile, check_output_folder, commit_beside, discard_beside, output_id_of,
-                    pending_update, plan_files, update_in_progress, update_site, write_beside, write_file, write_site)
+from .write import (CopiedFile, OutputFile, abandon_update, check_output_folder, commit_beside, discard_beside,
+                    output_id_of, pending_update, plan_files, update_in_progress, update_site, write_beside,
+                    write_file, write_site)
 
 STATIC_DIR = "static"
 OVERLAY_SCRIPT = Path(__file__).parent / "preview" / "overlay.js"  # `serve` previews only

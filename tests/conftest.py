@@ -41,6 +41,11 @@ def page(title: str, step: str, body: str = "Some text.", **front) -> str:
     return "---\n" + "\n".join(lines) + "\n---\n" + textwrap.dedent(body).strip("\n") + "\n"
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (hidden ones too): relative path -> bytes, to compare whole outputs."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.fixture
 def make_site(tmp_path):
     """make_site({path: text}) -> site folder in tmp_path."""

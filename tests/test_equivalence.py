@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from conftest import TODAY, page, write_site
+from conftest import TODAY, page, tree, write_site
 from generator.build import BuildOptions, assemble, build
 from generator.workers import MIN_PARALLEL_ITEMS
 
@@ -30,10 +30,6 @@ def generated_site(root, pages: int):
         files[f"content/blog/post-{i}.md"] = page(f"Post {i}", "free", body, tags=f"[{tags}]",
                                                   date=f"2026-0{1 + i % 9}-{1 + i % 27:02d}")
     return write_site(root, files)
-
-
-def tree(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")

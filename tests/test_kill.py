@@ -22,15 +22,11 @@ from click.testing import CliRunner
 
 import generator.build as build_module
 import generator.write as write_module
-from conftest import REPO, page, write_site
+from conftest import REPO, page, tree, write_site
 from generator.cli import main
 
 TRIALS = int(os.environ.get("KILL_TRIALS", "8"))
 PENDING = ".stepstone-pending"
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def run_build(site: Path) -> subprocess.Popen:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, TODAY, page, write_site
+from conftest import REPO, TODAY, page, tree, write_site
 from generator.build import BuildOptions, build
 from generator.cache import BuildCache
 from generator.pdf import INSTALL, human_size, pdf_path
@@ -32,10 +32,6 @@ def words(text: str) -> str:
 def about_pdfs(problems):
     """The problems about downloads (the small sites here have funnel gaps on purpose)."""
     return [p for p in problems if "PDF" in p.message or "download" in p.message]
-
-
-def tree(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
