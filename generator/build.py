@@ -22,7 +22,7 @@ from .content import CONTENT_DIR, Content, Page, load_content, read_body
 from .source import digest
 from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, UsageError, error, has_errors, sorted_problems
-from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
+from .markup import BodyRenderer, LinkTargets, Markup
 from .offers import event_ics
 from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
                      render_extras, render_page, render_site, tag_slug, template_for, template_problem)
@@ -525,13 +525,11 @@ def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...], Path, frozenset[st
     """Bodies of pages[i] for i in indexes: the fast engine where it gives the same HTML.
     Pages in `unread` came from the cache without their text: their files are read again."""
     targets, pages, site, unread, raw_html = state
-    md = make_markdown(raw_html)
-    fast = FastMarkdown() if FastMarkdown.available() else None
+    renderer = BodyRenderer(raw_html)
     done = []
     for page in (pages[i] for i in indexes):
         text = read_body(site, page) if page.name in unread else page.body
-        args = (text, page.name, page.source, page.body_start, targets)
-        body, found = fast.render(*args) if fast and fast.handles(text) else render_body(md, *args)
+        body, found = renderer.render(text, page.name, page.source, page.body_start, targets)
         done.append((page.name, body, found))
     return done
 

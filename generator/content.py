@@ -408,6 +408,7 @@ def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache,
             to_read.append((rel, stat))
     for chunk in map_chunks(_read_chunk, root, to_read, jobs, progress):
         entries.update(chunk)
+    entries = {rel: entries[rel] for rel in markdown}  # in the files' order, whichever were read again
     cache.sources = entries
     cache.stats["files read"] = len(to_read)
     return entries, {rel for rel, _ in to_read}

@@ -16,7 +16,7 @@ from jinja2 import Environment
 from . import funnel
 from .cache import BuildCache
 from .errors import Problem, SiteError, has_errors, sorted_problems
-from .markup import FastMarkdown, LinkTargets, Markup, make_markdown, render_body
+from .markup import BodyRenderer, LinkTargets, Markup
 from .render import Site, Theme, render_page
 from .source import digest, parse_source
 from .write import update_site
@@ -63,17 +63,11 @@ def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[
                 or parsed.body_start != entry.parsed.body_start or site.page(name).download:
             return None  # (a page with a PDF: the full build makes it again)
         edits.append((site.page(name), parsed.body))
-    fast = FastMarkdown() if FastMarkdown.available() else None
-    md = None
+    renderer = BodyRenderer(site.config.unsafe_html)
     bodies = dict(site.bodies)
     problems = set(last.problems)
     for page, text in edits:
-        args = (text, page.name, page.source, page.body_start, last.targets)
-        if fast and fast.handles(text):
-            body, found = fast.render(*args)
-        else:
-            md = md or make_markdown(site.config.unsafe_html)
-            body, found = render_body(md, *args)
+        body, found = renderer.render(text, page.name, page.source, page.body_start, last.targets)
         old = bodies[page.name]
         if body.first_paragraph != old.first_paragraph and not page.summary and site.is_public(page):
             return None  # the feed quotes it

@@ -159,16 +159,54 @@ def _rewrite(token: Token, attr: str, page_name: str, source: str, line: int, ta
 # goes to the reference engine, and heading ids are added here with the reference's rule.
 # tests/test_fast_markdown.py checks both paths agree on every sample site and the corpus.
 
-NEEDS_REFERENCE = re.compile(r"\[\^|^[ \t>]*(?:[-*+]|\d+[.)])[ \t]+\[[ xX]\]|<[A-Za-z/!?]", re.M)
+# The patterns below look at whole lines; each starts with a newline (the text is given one in
+# front), which lets Python's regex engine skip ahead to line starts instead of trying every character.
+TASK_ITEM = re.compile(r"\n[ \t>]*(?:[-*+]|\d+[.)])[ \t]+\[[ xX]\]")
+HTML_TAG = re.compile(r"<[A-Za-z/!?]")
 # Deep nesting (five quotes or list markers in a row, or a list item indented 20 columns) goes to
 # the reference too: its nesting limit differs, and tens of thousands of levels overflow the
 # compiled parser's stack and kill the process.
-DEEP_NESTING = re.compile(r"^[ \t]*(?:>[ \t]*|(?:[-*+]|\d{1,9}[.)])[ \t]+){5}|^[ \t]{20,}(?:[-*+]|\d{1,9}[.)])[ \t]",
-                          re.M)
-# Where the two engines' tables and strikethrough part ways: a table beside a quote or list (which
-# ends a table in the reference only), and four tildes in a row.
-EMPTY_ITEM = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]*$", re.M)  # may end a paragraph in one only
-TABLE_EDGE = re.compile(r"^[ \t]*(?:>|[-*+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))", re.M)
+DEEP_NESTING = re.compile(r"\n(?:[ \t]*(?:>[ \t]*|(?:[-*+]|\d{1,9}[.)])[ \t]+){5}|[ \t]{20,}(?:[-*+]|\d{1,9}[.)])[ \t])")
+# Where the two engines part ways on text that has none of those, found by comparing them on
+# random bodies (tests/test_fast_markdown.py): four tildes in a row, an empty list item (which may
+# end a paragraph in one only), link reference definitions, and, within one run of lines without
+# a blank one (a blank line ends quotes' paragraphs and tables in both):
+# - a table beside a quote or list, which ends the table in the reference only;
+# - a table's delimiter row under a line without a pipe (or under nothing);
+# - a numbered item after a quote's paragraph: the reference starts a list, the fast path goes on.
+EMPTY_ITEM = re.compile(r"\n[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]*(?=\n|\Z)")
+REFERENCE_DEFINITION = re.compile(r"\n[ \t>]*\[[^\]\n]*\]:")
+BLANK_LINES = re.compile(r"\n[ \t]*(?=\n)")
+BLOCK_START = re.compile(r"\n[ \t]*(?:>|[-*+](?:[ \t]|\n|\Z)|\d{1,9}[.)](?:[ \t]|\n|\Z))")
+DELIMITER_ROW = re.compile(r"\n[ \t>]*[-|:][-|: \t]*(?=\n|\Z)")  # under a table's header (or a rule)
+QUOTE_LINE = re.compile(r"\n[ \t]*>")
+NUMBER_LINE = re.compile(r"\n[ \t>]*\d{1,9}[.)]")
+
+
+def _needs_reference(body: str) -> bool:
+    """Whether a body uses what only the reference engine renders as the site expects."""
+    text = "\n" + body
+    return "[^" in body or ("<" in body and HTML_TAG.search(body) is not None) or \
+        ("[" in body and TASK_ITEM.search(text) is not None) or DEEP_NESTING.search(text) is not None or \
+        not _engines_agree(text)
+
+
+def _engines_agree(text: str) -> bool:
+    if "~~~~" in text or EMPTY_ITEM.search(text) or ("]:" in text and REFERENCE_DEFINITION.search(text)):
+        return False
+    rows, quotes = DELIMITER_ROW.search(text), ">" in text
+    for run in BLANK_LINES.split(text) if rows or quotes else ():
+        for row in DELIMITER_ROW.finditer(run) if rows else ():
+            above = run[run.rfind("\n", 0, row.start()) + 1:row.start()]
+            table = "|" in row.group() or ":" in row.group()   # else a rule, or a heading's underline
+            if table and ("|" not in above or BLOCK_START.search(run)) or not table and "|" in above:
+                return False
+        quote = QUOTE_LINE.search(run) if quotes else None
+        if quote and NUMBER_LINE.search(run, quote.end()):
+            return False
+    return True
+
+
 HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.S)
 LINK_ATTR = re.compile(r'(<a href="|<img src=")([^"]*)"')
 PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
@@ -191,12 +229,12 @@ class FastMarkdown:
         return importlib.util.find_spec("markdown_it_pyrs") is not None
 
     def handles(self, body: str) -> bool:
-        if NEEDS_REFERENCE.search(body) or DEEP_NESTING.search(body) or EMPTY_ITEM.search(body) or "~~~~" in body:
-            return False
-        return "|" not in body or TABLE_EDGE.search(body) is None
+        return not _needs_reference(body)
 
     def render(self, body: str, page_name: str, source: str, body_start: int,
-               targets: LinkTargets) -> tuple[Markup, list[Problem]]:
+               targets: LinkTargets) -> tuple[Markup, list[Problem]] | None:
+        """The reference's result, or None when a link's line cannot be told apart: its address is
+        written elsewhere in the body too (in code, say), where the reference would not look."""
         rendered = self.md.render(body).replace("<blockquote>\n</blockquote>", "<blockquote></blockquote>")
         slugs: set[str] = set()
 
@@ -208,10 +246,12 @@ class FastMarkdown:
         links: list[Link] = []
         problems: list[Problem] = []
         cursor = 0
+        written: list[str] = []
 
         def link(m: re.Match) -> str:
             nonlocal cursor
             href = html.unescape(m.group(2))
+            written.append(href)
             at, cursor = _find_address(body, href, cursor)
             line = body_start + body.count("\n", 0, at)
             new, target, message = resolve_href(href, page_name, targets)
@@ -222,6 +262,35 @@ class FastMarkdown:
             return f'{m.group(1)}{escapeHtml(new)}"'
 
         rendered = LINK_ATTR.sub(link, rendered)
+        if written and not _addresses_unambiguous(body, written):
+            return None
         texts = (" ".join(_plain_text(m.group(1)).split("\n")).strip() for m in PARAGRAPH.finditer(rendered))
         summary = next((text for text in texts if text), "")  # as the reference: the first with words
         return Markup(rendered, tuple(links), summary, False), problems
+
+
+def _addresses_unambiguous(body: str, hrefs: list[str]) -> bool:
+    """Whether every place an address is written in `body` is one of its links."""
+    uses: dict[str, int] = {}
+    for href in hrefs:
+        uses[href] = uses.get(href, 0) + 1
+    return all(body.count(unquote(href)) + (body.count(href) if unquote(href) != href else 0) == n
+               for href, n in uses.items())
+
+
+class BodyRenderer:
+    """Renders bodies with the fast engine where it gives the reference's result, else the reference."""
+
+    def __init__(self, raw_html: bool = True):
+        self.fast = FastMarkdown() if FastMarkdown.available() else None
+        self.raw_html = raw_html
+        self.reference: MarkdownIt | None = None  # made on first use: most bodies never need it
+
+    def render(self, body: str, page_name: str, source: str, body_start: int,
+               targets: LinkTargets) -> tuple[Markup, list[Problem]]:
+        done = self.fast.render(body, page_name, source, body_start, targets) \
+            if self.fast and self.fast.handles(body) else None
+        if done is None:
+            self.reference = self.reference or make_markdown(self.raw_html)
+            done = render_body(self.reference, body, page_name, source, body_start, targets)
+        return done

@@ -55,11 +55,15 @@ def check_output_folder(site: Path, out: Path) -> None:
 
 
 def safe_relative(path: str) -> str | None:
-    """The path if it stays inside the output folder, else None."""
-    p = PurePosixPath(path)
-    if p.is_absolute() or ".." in p.parts or not p.parts or "\\" in path or ":" in p.parts[0]:
+    """The path if it stays inside the output folder (as a POSIX path reads it), else None."""
+    parts = path.split("/")
+    if "" in parts or "." in parts:  # "a//b", "./a", "a/": read as pathlib reads them
+        if path.startswith("/"):
+            return None
+        parts = [part for part in parts if part not in ("", ".")]
+    if not parts or ".." in parts or "\\" in path or ":" in parts[0]:
         return None
-    return p.as_posix()
+    return "/".join(parts)
 
 
 def plan_files(generated: Iterable[OutputFile], copies: Iterable[CopiedFile]
@@ -92,8 +96,10 @@ def _folder_clashes(files: dict[str, OutputFile | CopiedFile]) -> list[Problem]:
     """A file where another file needs a folder (static/guide beside content/guide/x.md)."""
     problems = []
     for path, entry in files.items():
-        for folder in PurePosixPath(path).parents:
-            other = files.get(str(folder))
+        folder = path
+        while (cut := folder.rfind("/")) > 0:  # every folder above it, nearest first
+            folder = folder[:cut]
+            other = files.get(folder)
             if other is not None:
                 mine = entry.source
                 problems.append(error(mine, 1 if mine.endswith(".md") else 0,

@@ -374,3 +374,14 @@ def test_body_lines_count_blank_lines_after_the_closing_dashes(make_site):
     result = load(make_site, {"content/a.md": "---\ntitle: A\nstep: free\n---\n\n\nText.\n"})
     [p] = result.pages
     assert body_line(p, "Text.") == 7
+
+
+def test_pages_keep_the_files_order_whichever_were_read_again(make_site):
+    """The funnel's plan is cached by the list of pages: an edit must not reorder it."""
+    from generator.cache import BuildCache
+    site = make_site({f"content/p{i}.md": page(f"Page {i}", "free", f"Text {i}.") for i in range(6)})
+    cache = BuildCache()
+    first = [p.name for p in load_content(site, TODAY, cache=cache).pages]
+    (site / "content/p2.md").write_text(page("Page 2", "free", "Edited text, a little longer."))
+    again = [p.name for p in load_content(site, TODAY, cache=cache).pages]
+    assert again == first == [f"p{i}" for i in range(6)]
