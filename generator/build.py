@@ -18,8 +18,9 @@ from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, input_signature, load_cache,
                     load_last_build, save_cache, save_last_build)
-from .content import CONTENT_DIR, Content, Page, load_content, read_body
+from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .source import digest
+from .twin import forget, ready_twin, swap_in, twin_path, update_twin, write_over
 from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, UsageError, error, has_errors, sorted_problems
 from .markup import BodyRenderer, LinkTargets, Markup
@@ -105,7 +106,7 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
             for m in config.menu]
     links = [link for body in bodies.values() for link in body.links]
     plan = _plan(config, content.pages, links, menu, options.day, cache)
-    copies = _copies(options.site, theme.static_dirs, content.files)
+    copies, copy_problems = _copies(options.site, theme.static_dirs, content.files)
     assets = _fingerprinted(copies)
     copies += [CopiedFile(hashed, item.origin, item.source) for item in copies
                if (hashed := assets.get(item.path)) is not None]
@@ -113,7 +114,7 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
     layouts = [template_for(env, theme, f"{p.layout}.html", p.source, p.where("layout").line)[1]
                for p in content.pages if p.layout]
     problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,
-                                *plan.problems, *filter(None, layouts), *_download_problems(site)])
+                                *plan.problems, *filter(None, layouts), *_download_problems(site), *copy_problems])
     return Analysis(site, tuple(problems), theme, env, content.files, targets, tuple(copies))
 
 
@@ -138,6 +139,9 @@ def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembl
                                    list(analysis.copies))
     _stop_on_errors([*problems, *collisions], options.strict)
     return Assembled(site, files, tuple(problems))
+
+
+Update = tuple[Path, dict, Callable[[Path, str, bytes], None]]  # (folder, path -> key it holds, writer)
 
 
 @dataclass(frozen=True)
@@ -207,7 +211,12 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     known = cache.page_keys
     todo = [path for path, p in pages.items() if not _unchanged(site, p, inputs[p.name], known.get(p.name))]
     page_keys = {p.name: known[p.name] for p in set(pages.values()).difference(pages[path] for path in todo)}
+    trash = options.site / CACHE_DIR / "trash"
+    twin = None if options.preview else twin_path(options.output, options.site / CACHE_DIR)
     in_place = current and not pending_update(options.output)
+    if in_place and twin is not None and not ready_twin(options.output, twin, trash):
+        twin, in_place = None, False  # a disk without hard links: output/ is written whole every time
+    where = twin or options.output  # an update is written into the twin, then swapped in whole
     if not in_place:
         todo = list(pages)
         if any(f.data is None for f in extras):  # a full write needs them after all
@@ -220,7 +229,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         then name the whole output."""
         nonlocal keys, output_id
         rendered.update(_render(options, site, theme, env, [pages[path] for path in todo], problems,
-                                staging, None if staging else (options.output, cache.outputs),
+                                staging, None if staging else (where, cache.outputs, write_over if twin else write_beside),
                                 options.stage("Writing pages") if staging or len(todo) > 1000 else None))
         for path, (_, shown, key) in rendered.items():
             page_keys[pages[path].name] = (inputs[pages[path].name], shown, key)
@@ -230,7 +239,14 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
 
     rendered: dict[str, tuple[bytes | None, tuple, str]] = {}
     keys, output_id = {}, ""
-    if in_place:
+    if in_place and twin is not None:  # written into the twin (untrusted meanwhile), then swapped in whole
+        forget(twin)
+        render_into(None)
+        differing = [path for path, key in keys.items() if cache.outputs.get(path) != key]
+        stale = sorted(set(cache.outputs) - set(keys))
+        update_twin(twin, {path: files[path] for path in differing if path not in rendered}, stale, output_id)
+        swap_in(options.output, twin, differing, stale)
+    elif in_place:  # the preview, or a disk without hard links: file by file, marked meanwhile
         with update_in_progress(options.output):
             try:
                 render_into(None)
@@ -242,7 +258,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             update_site(options.output, {path: files[path] for path in differing if path not in rendered},
                         sorted(set(cache.outputs) - set(keys)), output_id)
     else:
-        write_site(options.output, files, render_into, trash=options.site / CACHE_DIR / "trash")
+        write_site(options.output, files, render_into, trash=trash,
+                   before_swap=None if twin is None else lambda staging: ready_twin(staging, twin, trash))
     # Only now, with the output written, does the cache describe it.
     cache.outputs, cache.output_id, cache.page_keys = keys, output_id, page_keys
     cache.extras = (extras_key, tuple(f.path for f in extras))
@@ -386,23 +403,24 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
 
 
 def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
-            problems: list[Problem], staging: Path | None, beside: tuple[Path, dict[str, str]] | None,
+            problems: list[Problem], staging: Path | None, update: Update | None,
             progress: Progress | None) -> dict[str, tuple[bytes | None, tuple, str]]:
     """Render `todo` on every core: output path -> (HTML or None, pages its template was shown,
-    digest of the HTML). Written into `staging` if given; with `beside` (the output and what it
-    holds), each page that differs is written next to the file it will replace, for
-    commit_beside (and removed again if the build fails); else kept in memory."""
+    digest of the HTML). Written into `staging` if given; with `update` (a folder, what it holds,
+    and how to write there), each page that differs is written: next to the file it will replace
+    in output/, for commit_beside (and removed again if the build fails), or over it in the twin;
+    else kept in memory."""
     for name in {choose_template(p) for p in todo}:  # compiled once here, not in every worker
         template_for(env, theme, name, "", 0)
     position = {p.name: i for i, p in enumerate(site.pages)}
-    done = map_chunks(_render_chunk, (site, theme, staging, env, beside), [position[p.name] for p in todo],
+    done = map_chunks(_render_chunk, (site, theme, staging, env, update), [position[p.name] for p in todo],
                       options.jobs, progress)
     rendered = {path: entry for chunk in done for path, entry in chunk[0]}
     try:
         _stop_on_errors([*problems, *(p for chunk in done for p in chunk[1])], options.strict)
     except SiteError:
-        if beside is not None:
-            discard_beside(beside[0], [path for path, entry in rendered.items() if entry[2] != beside[1].get(path)])
+        if update is not None and update[2] is write_beside:
+            discard_beside(update[0], [path for path, entry in rendered.items() if entry[2] != update[1].get(path)])
         raise
     return rendered
 
@@ -444,12 +462,12 @@ def theme_digest(theme: Theme) -> str:
     return digest(repr(parts))
 
 
-def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, tuple[Path, dict[str, str]] | None],
+def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | None],
                   indexes: list[int]) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str]]], list[Problem]]:
     """Render pages[i] for i in indexes, each with the pages its template was shown and the
-    digest of its HTML; written into the staging folder, or beside the output's files when
-    it differs from them (the HTML then stays here)."""
-    site, theme, staging, env, beside = state
+    digest of its HTML; written into the staging folder, or (as `update` says) to replace the
+    file it differs from (the HTML then stays here)."""
+    site, theme, staging, env, update = state
     done, problems = [], []
     for i in indexes:
         file, problem, shown = render_page(site, env, theme, site.pages[i])
@@ -460,9 +478,9 @@ def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, tuple[Path
         key = digest(file.data)
         if staging is not None:
             write_file(staging, file.path, file.data)
-        elif beside is not None and beside[1].get(file.path) != key:
-            write_beside(beside[0], file.path, file.data)
-        done.append((file.path, (None if staging or beside else file.data, shown, key)))
+        elif update is not None and update[1].get(file.path) != key:
+            update[2](update[0], file.path, file.data)
+        done.append((file.path, (None if staging or update else file.data, shown, key)))
     return done, problems
 
 
@@ -576,13 +594,19 @@ def _fingerprinted(copies: list[CopiedFile]) -> dict[str, str]:
     return found
 
 
-def _copies(site: Path, theme_static: list[Path], content: tuple[str, ...]) -> list[CopiedFile]:
-    """Theme static files, then the site's static/ over them, then files beside the pages."""
-    copies = []
+def _copies(site: Path, theme_static: list[Path], content: tuple[str, ...]
+            ) -> tuple[list[CopiedFile], list[Problem]]:
+    """Theme static files, then the site's static/ over them, then files beside the pages (a link to
+    a file is copied as the file; a link to a folder is not followed, and said so)."""
+    copies, problems = [], []
     for folder, label in [*((d, "theme") for d in theme_static), (site / STATIC_DIR, STATIC_DIR)]:
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
             rel = path.relative_to(folder).as_posix()
-            if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+            if any(part.startswith(".") for part in rel.split("/")):
+                continue
+            if path.is_file():
                 copies.append(CopiedFile(rel, path, f"{label}/{rel}"))
+            elif path.is_symlink() and path.is_dir():
+                problems.append(linked_folder_warning(path, f"{label}/{rel}"))
     copies += [CopiedFile(rel, site / CONTENT_DIR / rel, f"{CONTENT_DIR}/{rel}") for rel in content]
-    return copies
+    return copies, problems

@@ -376,14 +376,23 @@ def _cascade_for(folder: str, cascades: Mapping[str, dict]) -> dict[str, tuple[A
     return merged
 
 
-def content_files(root: Path) -> list[str]:
-    """Every file under `root` but hidden ones, as sorted '/'-separated paths (os.walk: fast at 10,000)."""
-    found = []
+def content_files(root: Path) -> tuple[list[str], list[str]]:
+    """Every file under `root` but hidden ones, as sorted '/'-separated paths (os.walk: fast at 10,000),
+    and the links to folders found there, which are not followed."""
+    found, linked = [], []
     for folder, folders, names in os.walk(root):
-        folders[:] = [f for f in folders if not f.startswith(".")]
         here = os.path.relpath(folder, root).replace(os.sep, "/")
-        found += [name if here == "." else f"{here}/{name}" for name in names if not name.startswith(".")]
-    return sorted(found, key=lambda rel: rel.split("/"))
+        prefix = "" if here == "." else f"{here}/"
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        linked += [prefix + f for f in folders if os.path.islink(os.path.join(folder, f))]
+        found += [prefix + name for name in names if not name.startswith(".")]
+    return sorted(found, key=lambda rel: rel.split("/")), sorted(linked)
+
+
+def linked_folder_warning(path: Path, label: str) -> Problem:
+    """A link to a folder is not followed: a build never reaches outside the site through one."""
+    return warning(label, 1, f"this is a link to the folder {os.path.realpath(path)}, and Stepstone does not "
+                             f"follow links to folders, so nothing in it is published: copy the folder here instead")
 
 
 def _read_chunk(root: Path, rels: list[tuple[str, tuple[int, int]]]) -> list[tuple[str, SourceEntry]]:
@@ -422,8 +431,10 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
     parsed: list[SourceFile] = []
     skipped: dict[str, str] = {}
     files, markdown = [], []
-    for rel in content_files(root):
+    found, linked = content_files(root)
+    for rel in found:
         (markdown if rel.lower().endswith(".md") else files).append(rel)
+    problems += [linked_folder_warning(root / rel, f"{CONTENT_DIR}/{rel}") for rel in linked]
     cache = cache if cache is not None else BuildCache()
     digests = {}
     entries, fresh = read_sources(root, markdown, jobs, cache, progress)

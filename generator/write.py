@@ -7,6 +7,7 @@ is refused rather than replaced.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -49,6 +50,8 @@ def check_output_folder(site: Path, out: Path) -> None:
                              f"which holds your own files; choose another --out folder")
     if out.exists() and not out.is_dir():
         raise UsageError(f"refusing to build into {out}: it is a file, not a folder")
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):  # made read-only: said, not replaced
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise UsageError(f"refusing to build into {out}: it is not empty and was not made by Stepstone; "
                          f"choose an empty or new folder (Stepstone replaces its output folder whole)")
@@ -142,7 +145,7 @@ def update_site(out: Path, changed: dict[str, OutputFile | CopiedFile], stale: I
         safe = safe_relative(path)
         if safe and (out / safe).is_file():
             (out / safe).unlink()
-            _remove_empty_folders((out / safe).parent, out)
+            remove_empty_folders((out / safe).parent, out)
     (out / MARKER).write_bytes(marker(output_id))
 
 
@@ -196,7 +199,7 @@ def discard_beside(out: Path, paths: Iterable[str]) -> None:
         _beside(out, path).unlink(missing_ok=True)
 
 
-def _remove_empty_folders(folder: Path, top: Path) -> None:
+def remove_empty_folders(folder: Path, top: Path) -> None:
     while folder != top and folder.is_relative_to(top):
         try:
             folder.rmdir()
@@ -221,12 +224,13 @@ def write_file(root: Path, path: str, data: bytes) -> None:
 
 
 def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
-               fill: Callable[[Path], str] | None = None, output_id: str = "", trash: Path | None = None) -> None:
+               fill: Callable[[Path], str] | None = None, output_id: str = "", trash: Path | None = None,
+               before_swap: Callable[[Path], object] | None = None) -> None:
     """Write everything into a staging folder beside `out`, then swap it into place.
 
     Files whose data is None are left to `fill(staging)` (the page renderers), which returns
     the build's id when only it can know it; if it raises, the staging folder is removed and
-    `out` is untouched.
+    `out` is untouched. `before_swap(staging)` sees the finished folder (to make its twin).
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +251,8 @@ def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
         if fill is not None:
             output_id = fill(staging) or output_id
         (staging / MARKER).write_bytes(marker(output_id))
+        if before_swap is not None:
+            before_swap(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

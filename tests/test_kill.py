@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -26,7 +27,6 @@ from conftest import REPO, page, tree, write_site
 from generator.cli import main
 
 TRIALS = int(os.environ.get("KILL_TRIALS", "8"))
-PENDING = ".stepstone-pending"
 
 
 def run_build(site: Path) -> subprocess.Popen:
@@ -81,7 +81,7 @@ def test_a_build_killed_at_random_moments_leaves_the_old_site_or_the_new(version
     site_a, old, new, took = versions
     assert old != new
     rng = random.Random(20261123)
-    seen = {"old": 0, "new": 0, "pending, then redone": 0}
+    seen = {"old": 0, "new": 0}
     for trial in range(TRIALS):
         site = tmp_path / f"trial-{trial}"
         shutil.copytree(site_a, site)
@@ -93,19 +93,72 @@ def test_a_build_killed_at_random_moments_leaves_the_old_site_or_the_new(version
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         found = tree(site / "output")
-        if found == old:
-            seen["old"] += 1
-        elif found == new:
-            seen["new"] += 1
-        else:  # stopped while swapping files in place: marked, so the next build writes output/ whole
-            assert PENDING in found, f"trial {trial}: a mix of two builds with no mark"
-            seen["pending, then redone"] += 1
+        assert found in (old, new), f"trial {trial}: output/ is a mix of two builds"
+        seen["old" if found == old else "new"] += 1
         finish(site)
         assert tree(site / "output") == new, f"trial {trial}: the next build did not finish the job"
         assert not list(site.glob(".output*")), "a staging folder was left beside output/"
+        assert tree(site / ".stepstone/twin") == new
         shutil.rmtree(site, ignore_errors=True)  # its old output may still be going in the background
     print(way, seen)
     assert sum(seen.values()) == TRIALS
+
+
+# Every step of an update in place, one kill at each: the twin is written, swapped in, then caught up.
+KILL_AT_CALL = r"""
+import os, signal, sys
+import generator.twin as twin
+calls = [0]
+def counted(name, real):
+    def call(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == int(os.environ["KILL_AT"]):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+    return call
+for name in ("write_file", "exchange", "forget", "_remove"):
+    setattr(twin, name, counted(name, getattr(twin, name)))
+os.link = counted("link", os.link)
+os.unlink = counted("unlink", os.unlink)
+from generator.cli import main
+main(["build", "--site", sys.argv[1], "--jobs", "1"])
+"""
+
+
+def test_an_update_killed_at_each_of_its_steps_leaves_the_old_site_or_the_new(tmp_path):
+    files = {"content/index.md": page("Home", "awareness", "Welcome.")}
+    files.update({f"content/p{i}.md": page(f"Page {i}", "free", f"Text {i}.", tags="[a]") for i in range(8)})
+    first = write_site(tmp_path / "first", files)
+    finish(first)
+    old = tree(first / "output")
+    (first / "content/p1.md").write_text(page("Page 1", "free", "Edited."))
+    (first / "content/p2.md").unlink()                                      # a page goes
+    (first / "content/p9.md").write_text(page("Page 9", "free", "New.", tags="[a]"))  # a page comes
+    (first / "content/p3.md").write_text(page("Page 3", "free", "Text 3.", tags="[b]"))  # a tag page comes
+    kills, outcomes, redone = 0, set(), []
+    for at in range(1, 400):
+        site = tmp_path / f"at-{at}"
+        shutil.copytree(first, site, symlinks=True)
+        env = {**os.environ, "PYTHONPATH": str(REPO), "KILL_AT": str(at)}
+        done = subprocess.run([sys.executable, "-c", KILL_AT_CALL, str(site)], env=env, capture_output=True)
+        found = tree(site / "output")
+        if at == 1:
+            assert done.returncode == -signal.SIGKILL and found == old
+        if done.returncode == 0:  # past the last step: the build finished
+            new = found
+            break
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        kills += 1
+        outcomes.add(repr(sorted(found.items())))
+        finish(site)  # and the next build finishes the job, its twin whole again
+        redone.append(tree(site / "output"))
+        assert tree(site / ".stepstone/twin") == redone[-1]
+        shutil.rmtree(site)
+    else:
+        pytest.fail("the build never finished")
+    assert old != new and kills > 20
+    assert outcomes == {repr(sorted(old.items())), repr(sorted(new.items()))}  # every kill: one or the other
+    assert all(found == new for found in redone)
 
 
 # --- the disk says no -------------------------------------------------------------------------------
@@ -144,7 +197,7 @@ def test_a_full_disk_stops_the_build_with_a_clear_error_and_leaves_everything_as
         monkeypatch.setattr(write_module, "write_file", full)
         monkeypatch.setattr(build_module, "write_file", full)
     else:
-        monkeypatch.setattr(build_module, "write_beside", _disk_full_after(3, build_module.write_beside))
+        monkeypatch.setattr(build_module, "write_over", _disk_full_after(3, build_module.write_over))
     result = CliRunner().invoke(main, ["build", "--site", str(site), "--jobs", "1"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output and "internal error" not in result.output
@@ -157,6 +210,53 @@ def test_a_full_disk_stops_the_build_with_a_clear_error_and_leaves_everything_as
     monkeypatch.undo()
     assert CliRunner().invoke(main, ["build", "--site", str(site), "--jobs", "1"]).exit_code == 0
     assert b"Renamed Site" in (site / "output/p0/index.html").read_bytes()
+
+
+SETPRIV = shutil.which("setpriv")
+
+
+def without_write_rights(command: list[str]) -> list[str]:
+    """The command as a user who cannot write read-only folders: tests run as root, who can, so
+    root's right to ignore file permissions is dropped (util-linux setpriv)."""
+    if os.geteuid() != 0:
+        return command
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return [SETPRIV, f"--bounding-set={caps}", f"--inh-caps={caps}", *command]
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not SETPRIV, reason="needs setpriv to drop root's rights")
+@pytest.mark.parametrize("way", ["in place", "whole new folder"])
+@pytest.mark.parametrize("read_only", ["output/", "the whole site"])
+def test_a_read_only_folder_stops_the_build_with_a_clear_error_and_changes_nothing(built_site, way, read_only):
+    site = built_site
+    (site / "content/p0.md").write_text(page("Page 0", "free", "Edited."))
+    if way == "whole new folder":
+        shutil.rmtree(site / ".stepstone")
+    locked = [site / "output"] if read_only == "output/" else [site]
+    for top in locked:
+        for path in [top, *top.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & ~0o222)
+    before = {name: tree(site / name) for name in ("output", "content")}
+    try:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        done = subprocess.run(without_write_rights([sys.executable, "-m", "generator.cli", "build", "--site",
+                                                    str(site), "--jobs", "1"]), env=env, capture_output=True,
+                              text=True)
+    finally:
+        for top in locked:
+            for path in [top, *top.rglob("*")]:
+                if not path.is_symlink():
+                    path.chmod(path.stat().st_mode | 0o200)
+    assert done.returncode == 1, done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "Traceback" not in said and "internal error" not in said
+    assert re.search(r"^\S+:1: error: cannot read or write this file: permission denied: check who owns this "
+                     r"folder, or choose another with --out$", said, re.M), said
+    assert "stopped: the last good output was left as it was" in said
+    assert {name: tree(site / name) for name in ("output", "content")} == before
+    finish(site)  # writable again: the build goes through
+    assert b"Edited." in (site / "output/p0/index.html").read_bytes()
 
 
 def test_an_output_folder_that_cannot_be_made_is_a_clear_error(built_site, tmp_path):
@@ -190,6 +290,10 @@ def test_symlinks_are_copied_as_files_or_left_alone_and_never_followed_for_delet
             shutil.rmtree(site / ".stepstone")
         result = CliRunner().invoke(main, ["build", "--site", str(site), "--jobs", "1"])
         assert result.exit_code == 0, result.output
+        for linked in ("static/linked-folder", "content/linked-folder"):  # not followed, and said so
+            assert f"{linked}:1: warning: this is a link to the folder {outside / 'folder'}, and Stepstone " \
+                   f"does not follow links to folders, so nothing in it is published: copy the folder here " \
+                   f"instead" in result.output
         assert (out / "linked.txt").read_text() == "precious" and not (out / "linked.txt").is_symlink()
         assert not (out / "linked-folder").exists()
         assert tree(outside) == before, way

@@ -1,0 +1,122 @@
+"""output/'s twin: a second tree of the same files, so an update is swapped in whole.
+
+A build that changes a few pages must not leave output/ a mix of two builds when
+it is killed halfway. So the changed files are written into the twin (a tree of
+hard links to output/'s own files: folders made again, no bytes copied), the twin
+and output/ trade places in one atomic step, and the old tree is brought up to
+date the same way to be the next twin. Each build touches only what it changed.
+
+The twin is .stepstone/twin when that is on output/'s disk (a rename cannot
+cross disks), else beside output/. It is trusted only while its marker names the
+build output/'s marker names: a twin left behind by a killed build is made again.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Iterable
+
+from .write import (MARKER, CopiedFile, OutputFile, exchange, marker, output_id_of, remove_empty_folders, retire,
+                    safe_relative, write_file)
+
+TWIN = "twin"  # under .stepstone/
+
+
+def twin_path(out: Path, cache_dir: Path) -> Path:
+    """Where output folder `out` keeps its twin. One per site, whichever folder it is built into:
+    the marker check makes it the twin of the one whose build it holds, and its files, never
+    written through, may be shared by both."""
+    out = out.resolve()
+    try:
+        same_disk = os.stat(cache_dir).st_dev == os.stat(out.parent).st_dev
+    except OSError:
+        same_disk = False
+    return cache_dir / TWIN if same_disk else out.parent / f".{out.name}.stepstone-twin"
+
+
+def ready_twin(out: Path, twin: Path, trash: Path | None) -> bool:
+    """Whether `twin` holds what `out` holds (output/, or a new output about to take its place),
+    making it so if not; False where the disk cannot hard-link (output/ is then written whole
+    on every build instead)."""
+    if not twin.is_symlink() and output_id_of(twin) == output_id_of(out) != "":
+        return True
+    if twin.is_symlink() or twin.exists():
+        retire(twin, trash)
+    twin.parent.mkdir(parents=True, exist_ok=True)
+    making = twin.with_name(twin.name + ".new")
+    if making.is_symlink():
+        making.unlink()
+    elif making.exists():
+        shutil.rmtree(making)
+    try:
+        for folder, _, names in os.walk(out):  # links of the folder's files; symlinks are not the site's
+            into = making / os.path.relpath(folder, out)
+            os.mkdir(into)
+            for name in names:
+                file = os.path.join(folder, name)
+                if not os.path.islink(file):
+                    os.link(file, into / name)
+    except OSError:
+        shutil.rmtree(making, ignore_errors=True)
+        return False
+    os.rename(making, twin)
+    return True
+
+
+def forget(twin: Path) -> None:
+    """Untrust the twin before changing it: a build stopped meanwhile leaves a twin that the next
+    build makes again. (Its marker is a link to output/'s: removed, never written through.)"""
+    (twin / MARKER).unlink(missing_ok=True)
+
+
+def write_over(twin: Path, path: str, data: bytes) -> None:
+    """Write a file of the (untrusted) twin: its old link removed first, so output/'s file is never
+    written through, and no rename, which costs a disk flush on ext4 when it replaces a file."""
+    target = twin / path
+    target.unlink(missing_ok=True)
+    write_file(twin, path, data)
+
+
+def update_twin(twin: Path, changed: dict[str, OutputFile | CopiedFile], removed: Iterable[str],
+                output_id: str) -> None:
+    """The rest of an update, after the pages: other changed files, files gone, the marker."""
+    for path in sorted(changed):
+        item = changed[path]
+        if isinstance(item, CopiedFile):
+            (twin / path).unlink(missing_ok=True)
+            (twin / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(item.origin, twin / path)
+        else:
+            write_over(twin, path, item.data)
+    _remove(twin, removed)
+    (twin / MARKER).write_bytes(marker(output_id))
+
+
+def swap_in(out: Path, twin: Path, changed: Iterable[str], removed: Iterable[str]) -> None:
+    """Trade the updated twin for output/ in one step, then make the old tree the new twin by
+    linking in the files that changed (`changed` and `removed`: paths under output/)."""
+    if not exchange(twin, out):  # no atomic exchange here: two renames, output/ briefly missing
+        old = twin.with_name(twin.name + ".old")
+        os.rename(out, old)
+        os.rename(twin, out)
+        os.rename(old, twin)
+    forget(twin)
+    try:
+        for path in changed:
+            target = twin / path
+            target.unlink(missing_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(out / path, target)
+        _remove(twin, removed)
+        os.link(out / MARKER, twin / MARKER)  # last: trusted again only when whole
+    except OSError:  # output/ is the new site already; this twin is made again by the next build
+        pass
+
+
+def _remove(twin: Path, removed: Iterable[str]) -> None:
+    for path in removed:
+        safe = safe_relative(path)
+        if safe and ((twin / safe).is_file() or (twin / safe).is_symlink()):
+            (twin / safe).unlink()
+            remove_empty_folders((twin / safe).parent, twin)
