@@ -28,11 +28,18 @@ def twin_path(out: Path, cache_dir: Path) -> Path:
     the marker check makes it the twin of the one whose build it holds, and its files, never
     written through, may be shared by both."""
     out = out.resolve()
-    try:
-        same_disk = os.stat(cache_dir).st_dev == os.stat(out.parent).st_dev
-    except OSError:
-        same_disk = False
+    same_disk = _disk(cache_dir) == _disk(out.parent) is not None
     return cache_dir / TWIN if same_disk else out.parent / f".{out.name}.stepstone-twin"
+
+
+def _disk(folder: Path) -> int | None:
+    """The device of a folder, or of the nearest one above it that exists yet."""
+    for candidate in (folder, *folder.resolve().parents):
+        try:
+            return os.stat(candidate).st_dev
+        except OSError:
+            continue
+    return None
 
 
 def ready_twin(out: Path, twin: Path, trash: Path | None) -> bool:
