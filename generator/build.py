@@ -20,7 +20,7 @@ from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, i
                     load_last_build, save_cache, save_last_build)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .source import digest
-from .twin import forget, ready_twin, swap_in, twin_path, update_twin, write_over
+from .twin import catch_up, forget, ready_twin, swap_in, twin_path, update_twin, write_over
 from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, UsageError, error, has_errors, sorted_problems
 from .markup import BodyRenderer, LinkTargets, Markup
@@ -214,7 +214,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     trash = options.site / CACHE_DIR / "trash"
     twin = None if options.preview else twin_path(options.output, options.site / CACHE_DIR)
     in_place = current and not pending_update(options.output)
-    if in_place and twin is not None and not ready_twin(options.output, twin, trash):
+    lag = ready_twin(options.output, twin, trash) if in_place and twin is not None else ()
+    if lag is None:
         twin, in_place = None, False  # a disk without hard links: output/ is written whole every time
     where = twin or options.output  # an update is written into the twin, then swapped in whole
     if not in_place:
@@ -244,6 +245,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         render_into(None)
         differing = [path for path, key in keys.items() if cache.outputs.get(path) != key]
         stale = sorted(set(cache.outputs) - set(keys))
+        catch_up(options.output, twin, set(lag).difference(differing, stale))
         update_twin(twin, {path: files[path] for path in differing if path not in rendered}, stale, output_id)
         swap_in(options.output, twin, differing, stale)
     elif in_place:  # the preview, or a disk without hard links: file by file, marked meanwhile

@@ -12,6 +12,7 @@ build output/'s marker names: a twin left behind by a killed build is made again
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -42,12 +43,17 @@ def _disk(folder: Path) -> int | None:
     return None
 
 
-def ready_twin(out: Path, twin: Path, trash: Path | None) -> bool:
-    """Whether `twin` holds what `out` holds (output/, or a new output about to take its place),
-    making it so if not; False where the disk cannot hard-link (output/ is then written whole
-    on every build instead)."""
-    if not twin.is_symlink() and output_id_of(twin) == output_id_of(out) != "":
-        return True
+def ready_twin(out: Path, twin: Path, trash: Path | None) -> tuple[str, ...] | None:
+    """The paths where `twin` lags behind `out` (output/, or a new output about to take its place):
+    () when it holds what `out` holds. A twin that is neither is made again. None where the disk
+    cannot hard-link (output/ is then written whole on every build instead)."""
+    current = output_id_of(out)
+    if not twin.is_symlink() and current:
+        if output_id_of(twin) == current:
+            return ()
+        base, target, paths = _read_lag(twin)
+        if base == output_id_of(twin) != "" and target == current:
+            return paths
     if twin.is_symlink() or twin.exists():
         retire(twin, trash)
     twin.parent.mkdir(parents=True, exist_ok=True)
@@ -66,15 +72,45 @@ def ready_twin(out: Path, twin: Path, trash: Path | None) -> bool:
                     os.link(file, into / name)
     except OSError:
         shutil.rmtree(making, ignore_errors=True)
-        return False
+        return None
     os.rename(making, twin)
-    return True
+    return ()
 
 
 def forget(twin: Path) -> None:
     """Untrust the twin before changing it: a build stopped meanwhile leaves a twin that the next
     build makes again. (Its marker is a link to output/'s: removed, never written through.)"""
+    _lag_file(twin).unlink(missing_ok=True)
     (twin / MARKER).unlink(missing_ok=True)
+
+
+def _lag_file(twin: Path) -> Path:
+    return twin.with_name(twin.name + ".lag")
+
+
+def _read_lag(twin: Path) -> tuple[str, str, tuple[str, ...]]:
+    """(the build the twin holds, the build it lags behind, the paths that differ), or empty."""
+    try:
+        lag = json.loads(_lag_file(twin).read_text(encoding="utf-8"))
+        return lag["base"], lag["target"], tuple(lag["paths"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", "", ()
+
+
+def catch_up(out: Path, twin: Path, paths: Iterable[str]) -> None:
+    """Bring the (untrusted) twin's files at `paths` to what output/ holds there: linked, or removed."""
+    for path in paths:
+        safe = safe_relative(path)
+        if safe is None or safe == MARKER:
+            continue
+        target = twin / safe
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+        if (out / safe).is_file() and not (out / safe).is_symlink():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(out / safe, target)
+        else:
+            remove_empty_folders(target.parent, twin)
 
 
 def write_over(twin: Path, path: str, data: bytes) -> None:
@@ -101,23 +137,21 @@ def update_twin(twin: Path, changed: dict[str, OutputFile | CopiedFile], removed
 
 
 def swap_in(out: Path, twin: Path, changed: Iterable[str], removed: Iterable[str]) -> None:
-    """Trade the updated twin for output/ in one step, then make the old tree the new twin by
-    linking in the files that changed (`changed` and `removed`: paths under output/)."""
+    """Trade the updated twin for output/ in one step. The old folder is the next twin: it lags
+    behind by the files that changed, which the next update links in (or writes anew) as it goes,
+    so a build that rewrites every page does not also link every page twice."""
+    held = output_id_of(out)
     if not exchange(twin, out):  # no atomic exchange here: two renames, output/ briefly missing
         old = twin.with_name(twin.name + ".old")
         os.rename(out, old)
         os.rename(twin, out)
         os.rename(old, twin)
-    forget(twin)
+    lag = {"base": held, "target": output_id_of(out), "paths": sorted({*changed, *removed})}
     try:
-        for path in changed:
-            target = twin / path
-            target.unlink(missing_ok=True)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(out / path, target)
-        _remove(twin, removed)
-        os.link(out / MARKER, twin / MARKER)  # last: trusted again only when whole
-    except OSError:  # output/ is the new site already; this twin is made again by the next build
+        temporary = _lag_file(twin).with_suffix(".tmp")
+        temporary.write_text(json.dumps(lag), encoding="utf-8")
+        os.replace(temporary, _lag_file(twin))
+    except OSError:  # output/ is the new site already; without the note, the next build makes a twin
         pass
 
 

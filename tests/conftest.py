@@ -69,3 +69,18 @@ def assemble_site():
         options.setdefault("today", TODAY)
         return assemble(BuildOptions(site=site, **options))
     return run
+
+
+def assert_twin_follows(site: Path) -> None:
+    """output/'s twin (generator/twin.py) holds what output/ holds, or lags behind it by exactly the
+    files its note names, from the build it holds: what the next update needs to trust it."""
+    import json
+    out, twin = tree(site / "output"), tree(site / ".stepstone/twin")
+    if twin == out:
+        return
+    note = json.loads((site / ".stepstone/twin.lag").read_text())
+    build_of = {name: files[".stepstone-output"].decode().splitlines()[-1].removeprefix("build ")
+                for name, files in (("out", out), ("twin", twin))}
+    assert (note["base"], note["target"]) == (build_of["twin"], build_of["out"])
+    differ = {path for path in set(out) | set(twin) if out.get(path) != twin.get(path)} - {".stepstone-output"}
+    assert differ <= set(note["paths"])

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from conftest import TODAY, page, tree, write_site
+from conftest import TODAY, assert_twin_follows, page, tree, write_site
 from generator.build import BuildOptions, assemble, build
 from generator.workers import MIN_PARALLEL_ITEMS
 
@@ -142,5 +142,6 @@ def test_edit_after_edit_the_cache_saved_as_deltas_stays_exact(big_site, tmp_pat
         EDITS[edit](site)
         build(options)
         assert tree(site / "output") == cold(site, tmp_path / f"reference-{n}"), edit
+        assert_twin_follows(site)
         # a new or removed page changes every link's targets, a template every page: too much for a delta
         assert delta.exists() == (edit in ("body", "title", "lines moved")), edit
