@@ -155,11 +155,12 @@ class BuildResult:
 def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[str] | None = None) -> BuildResult:
     """Check everything, then write only what changed since the last build.
 
-    When output/ is not the one the cache describes (or an update of it was killed), the whole
-    site is written into a staging folder on every core and swapped into place. Otherwise the
-    pages whose inputs changed are rendered on every core beside the files they replace, and
-    only when all of them succeeded are the files that differ swapped in: a failed build writes
-    nothing. `serve` passes its own cache, kept in memory; `build` loads and saves .stepstone/.
+    When output/ is not the one the cache describes, the whole site is written into a staging
+    folder on every core and swapped into place. Otherwise the pages whose inputs changed are
+    rendered on every core into output/'s twin (generator/twin.py), which then trades places with
+    output/ in one step: killed or failed, a build leaves the old site or the new, never a mix.
+    (The preview of `serve` is updated file by file, each swapped in whole, marked meanwhile.)
+    `serve` passes its own cache, kept in memory; `build` loads and saves .stepstone/.
     `changed` (from `serve`'s watcher: paths relative to the site) allows a shortcut when only
     bodies of pages changed.
     """
@@ -226,12 +227,12 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     site = _with_html(options, site, [pages[path] for path in todo], analysis.targets, cache)
 
     def render_into(staging: Path | None) -> str:
-        """Render the pages to do (into `staging` on a full write, else beside the files they replace),
-        then name the whole output."""
+        """Render the pages to do (into `staging` on a full write, else into the twin, or beside the
+        files they replace), then name the whole output."""
         nonlocal keys, output_id
-        rendered.update(_render(options, site, theme, env, [pages[path] for path in todo], problems,
-                                staging, None if staging else (where, cache.outputs, write_over if twin else write_beside),
-                                options.stage("Writing pages") if staging or len(todo) > 1000 else None))
+        update = None if staging else (where, cache.outputs, write_over if twin else write_beside)
+        rendered.update(_render(options, site, theme, env, [pages[path] for path in todo], problems, staging,
+                                update, options.stage("Writing pages") if staging or len(todo) > 1000 else None))
         for path, (_, shown, key) in rendered.items():
             page_keys[pages[path].name] = (inputs[pages[path].name], shown, key)
         keys = _output_keys(files, pages, page_keys, cache)

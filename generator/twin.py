@@ -3,12 +3,14 @@
 A build that changes a few pages must not leave output/ a mix of two builds when
 it is killed halfway. So the changed files are written into the twin (a tree of
 hard links to output/'s own files: folders made again, no bytes copied), the twin
-and output/ trade places in one atomic step, and the old tree is brought up to
-date the same way to be the next twin. Each build touches only what it changed.
+and output/ trade places in one atomic step, and the old tree is the next twin.
+It lags behind by the files that changed (noted in twin.lag); the next update
+links those in as it goes. Each build touches only what it and the last changed.
 
 The twin is .stepstone/twin when that is on output/'s disk (a rename cannot
 cross disks), else beside output/. It is trusted only while its marker names the
-build output/'s marker names: a twin left behind by a killed build is made again.
+build output/'s marker names, or the note says how it lags behind that build: a
+twin left behind by a killed build is made again.
 """
 from __future__ import annotations
 
