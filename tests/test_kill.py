@@ -157,6 +157,7 @@ def test_an_update_killed_at_each_of_its_steps_leaves_the_old_site_or_the_new(tm
         shutil.rmtree(site)
     else:
         pytest.fail("the build never finished")
+    print(f"kills: {kills}, old or new each time")
     assert old != new and kills > 20
     assert outcomes == {repr(sorted(old.items())), repr(sorted(new.items()))}  # every kill: one or the other
     assert all(found == new for found in redone)
