@@ -20,8 +20,8 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from .write import (MARKER, CopiedFile, OutputFile, exchange, marker, output_id_of, remove_empty_folders, retire,
-                    safe_relative, write_file)
+from .write import (MARKER, CopiedFile, OutputFile, exchange, marker, output_id_of, remove_empty_folders, remove_files,
+                    retire, safe_relative, write_file)
 
 TWIN = "twin"  # under .stepstone/
 
@@ -134,7 +134,7 @@ def update_twin(twin: Path, changed: dict[str, OutputFile | CopiedFile], removed
             shutil.copyfile(item.origin, twin / path)
         else:
             write_over(twin, path, item.data)
-    _remove(twin, removed)
+    remove_files(twin, removed)
     (twin / MARKER).write_bytes(marker(output_id))
 
 
@@ -156,10 +156,3 @@ def swap_in(out: Path, twin: Path, changed: Iterable[str], removed: Iterable[str
     except OSError:  # output/ is the new site already; without the note, the next build makes a twin
         pass
 
-
-def _remove(twin: Path, removed: Iterable[str]) -> None:
-    for path in removed:
-        safe = safe_relative(path)
-        if safe and ((twin / safe).is_file() or (twin / safe).is_symlink()):
-            (twin / safe).unlink()
-            remove_empty_folders((twin / safe).parent, twin)

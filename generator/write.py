@@ -141,12 +141,17 @@ def update_site(out: Path, changed: dict[str, OutputFile | CopiedFile], stale: I
         else:
             temporary.write_bytes(item.data)
         os.replace(temporary, target)
-    for path in stale:
+    remove_files(out, stale)
+    (out / MARKER).write_bytes(marker(output_id))
+
+
+def remove_files(out: Path, paths: Iterable[str]) -> None:
+    """Remove files of a built folder (a link is removed, never followed), and folders left empty."""
+    for path in paths:
         safe = safe_relative(path)
-        if safe and (out / safe).is_file():
+        if safe and ((out / safe).is_file() or (out / safe).is_symlink()):
             (out / safe).unlink()
             remove_empty_folders((out / safe).parent, out)
-    (out / MARKER).write_bytes(marker(output_id))
 
 
 PENDING = ".stepstone-pending"  # in output/ while files are being replaced in place

@@ -116,7 +116,7 @@ def counted(name, real):
             os.kill(os.getpid(), signal.SIGKILL)
         return real(*args, **kwargs)
     return call
-for name in ("write_file", "exchange", "forget", "_remove"):
+for name in ("write_file", "exchange", "forget", "remove_files"):
     setattr(twin, name, counted(name, getattr(twin, name)))
 os.link = counted("link", os.link)
 os.unlink = counted("unlink", os.unlink)
