@@ -20,7 +20,8 @@ from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, i
                     load_last_build, save_cache, save_last_build)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .source import digest
-from .twin import catch_up, forget, ready_twin, swap_in, twin_path, update_twin, write_over
+from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
+                   update_twin, write_over)
 from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, UsageError, error, has_errors, sorted_problems
 from .markup import BodyRenderer, LinkTargets, Markup
@@ -231,8 +232,11 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         files they replace), then name the whole output."""
         nonlocal keys, output_id
         update = None if staging else (where, cache.outputs, write_over if twin else write_beside)
-        rendered.update(_render(options, site, theme, env, [pages[path] for path in todo], problems, staging,
-                                update, options.stage("Writing pages") if staging or len(todo) > 1000 else None))
+        done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], problems, staging,
+                                   update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
+                                   making if staging else None)
+        rendered.update(done)
+        mirrored.update(set(done).difference(unmirrored))
         for path, (_, shown, key) in rendered.items():
             page_keys[pages[path].name] = (inputs[pages[path].name], shown, key)
         keys = _output_keys(files, pages, page_keys, cache)
@@ -240,6 +244,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         return output_id
 
     rendered: dict[str, tuple[bytes | None, tuple, str]] = {}
+    mirrored: set[str] = set()  # pages the workers linked into the new twin as they wrote them
+    making = None
     keys, output_id = {}, ""
     if in_place and twin is not None:  # written into the twin (untrusted meanwhile), then swapped in whole
         forget(twin)
@@ -260,9 +266,16 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             commit_beside(options.output, [path for path in differing if path in rendered])
             update_site(options.output, {path: files[path] for path in differing if path not in rendered},
                         sorted(set(cache.outputs) - set(keys)), output_id)
-    else:
-        write_site(options.output, files, render_into, trash=trash,
-                   before_swap=None if twin is None else lambda staging: ready_twin(staging, twin, trash))
+    else:  # a new twin is linked file by file as the staging folder is written
+        making = None if twin is None else start_twin(twin, trash)
+        try:
+            write_site(options.output, files, render_into, trash=trash,
+                       before_swap=None if making is None else
+                       lambda staging: finish_twin(staging, making, twin, [p for p in files if p not in mirrored]))
+        except BaseException:
+            if making is not None:
+                abandon_twin(making)
+            raise
     # Only now, with the output written, does the cache describe it.
     cache.outputs, cache.output_id, cache.page_keys = keys, output_id, page_keys
     cache.extras = (extras_key, tuple(f.path for f in extras))
@@ -407,16 +420,18 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
 
 def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
             problems: list[Problem], staging: Path | None, update: Update | None,
-            progress: Progress | None) -> dict[str, tuple[bytes | None, tuple, str]]:
+            progress: Progress | None, making: Path | None = None
+            ) -> tuple[dict[str, tuple[bytes | None, tuple, str]], list[str]]:
     """Render `todo` on every core: output path -> (HTML or None, pages its template was shown,
-    digest of the HTML). Written into `staging` if given; with `update` (a folder, what it holds,
-    and how to write there), each page that differs is written: next to the file it will replace
-    in output/, for commit_beside (and removed again if the build fails), or over it in the twin;
-    else kept in memory."""
+    digest of the HTML), and the pages not linked into `making`. Written into `staging` if given
+    (and linked into the twin being made); with `update` (a folder, what it holds, and how to
+    write there), each page that differs is written: next to the file it will replace in output/,
+    for commit_beside (and removed again if the build fails), or over it in the twin; else kept
+    in memory."""
     for name in {choose_template(p) for p in todo}:  # compiled once here, not in every worker
         template_for(env, theme, name, "", 0)
     position = {p.name: i for i, p in enumerate(site.pages)}
-    done = map_chunks(_render_chunk, (site, theme, staging, env, update), [position[p.name] for p in todo],
+    done = map_chunks(_render_chunk, (site, theme, staging, env, update, making), [position[p.name] for p in todo],
                       options.jobs, progress)
     rendered = {path: entry for chunk in done for path, entry in chunk[0]}
     try:
@@ -425,7 +440,7 @@ def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, t
         if update is not None and update[2] is write_beside:
             discard_beside(update[0], [path for path, entry in rendered.items() if entry[2] != update[1].get(path)])
         raise
-    return rendered
+    return rendered, [path for chunk in done for path in chunk[2]]
 
 
 def _output_keys(files: dict, pages: dict[str, Page], page_keys: dict[str, tuple], cache: BuildCache
@@ -465,13 +480,15 @@ def theme_digest(theme: Theme) -> str:
     return digest(repr(parts))
 
 
-def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | None],
-                  indexes: list[int]) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str]]], list[Problem]]:
+def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | None, Path | None],
+                  indexes: list[int]
+                  ) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str]]], list[Problem], list[str]]:
     """Render pages[i] for i in indexes, each with the pages its template was shown and the
-    digest of its HTML; written into the staging folder, or (as `update` says) to replace the
-    file it differs from (the HTML then stays here)."""
-    site, theme, staging, env, update = state
-    done, problems = [], []
+    digest of its HTML; written into the staging folder (and linked into the twin being made:
+    the pages not linked are returned), or (as `update` says) to replace the file it differs
+    from (the HTML then stays here)."""
+    site, theme, staging, env, update, making = state
+    done, problems, unmirrored = [], [], []
     for i in indexes:
         file, problem, shown = render_page(site, env, theme, site.pages[i])
         if problem is not None:
@@ -481,10 +498,17 @@ def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | N
         key = digest(file.data)
         if staging is not None:
             write_file(staging, file.path, file.data)
+            if making is not None:
+                try:
+                    mirror(making, staging, file.path)
+                except OSError:  # no hard links here (or the twin's disk is full): left to finish_twin
+                    making = None
+            if making is None:
+                unmirrored.append(file.path)
         elif update is not None and update[1].get(file.path) != key:
             update[2](update[0], file.path, file.data)
         done.append((file.path, (None if staging or update else file.data, shown, key)))
-    return done, problems
+    return done, problems, unmirrored
 
 
 def _check_usage(options: BuildOptions) -> None:

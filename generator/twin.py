@@ -79,6 +79,53 @@ def ready_twin(out: Path, twin: Path, trash: Path | None) -> tuple[str, ...] | N
     return ()
 
 
+def start_twin(twin: Path, trash: Path | None) -> Path:
+    """Begin a new twin for a build that writes output/ whole: the old twin (and its note) goes,
+    and the folder returned receives a link to each file as the staging folder gets it, on
+    every core (see `mirror`), so the twin costs no walk of the finished site."""
+    if twin.is_symlink() or twin.exists():
+        retire(twin, trash)
+    _lag_file(twin).unlink(missing_ok=True)
+    making = twin.with_name(twin.name + ".new")
+    if making.is_symlink():
+        making.unlink()
+    elif making.exists():
+        shutil.rmtree(making)
+    making.mkdir(parents=True)
+    return making
+
+
+def mirror(making: Path, staging: Path, path: str) -> None:
+    """Link the staging folder's file `path` into the twin being made (OSError where the disk
+    cannot hard-link: the twin is then abandoned)."""
+    target = os.path.join(making, path)
+    folder = os.path.dirname(target)
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+    os.link(os.path.join(staging, path), target)
+
+
+def finish_twin(staging: Path, making: Path, twin: Path, rest: Iterable[str]) -> bool:
+    """Link the files of `staging` not mirrored yet (`rest`, and its marker), and put the twin in
+    place: it holds what `staging` holds. False, and no twin, where the disk cannot hard-link."""
+    try:
+        for path in [*rest, MARKER]:
+            mirror(making, staging, path)
+        os.rename(making, twin)
+    except OSError:
+        abandon_twin(making)
+        return False
+    return True
+
+
+def abandon_twin(making: Path) -> None:
+    shutil.rmtree(making, ignore_errors=True)
+
+
 def forget(twin: Path) -> None:
     """Untrust the twin before changing it: a build stopped meanwhile leaves a twin that the next
     build makes again. (Its marker is a link to output/'s: removed, never written through.)"""

@@ -214,6 +214,38 @@ def test_a_full_disk_stops_the_build_with_a_clear_error_and_leaves_everything_as
     assert b"Renamed Site" in (site / "output/p0/index.html").read_bytes()
 
 
+@pytest.mark.parametrize("fails", ["every link", "the workers' links only"])
+def test_a_disk_without_hard_links_gets_output_written_whole_and_no_twin(built_site, fails, monkeypatch):
+    """The twin is linked file by file as a build writes its staging folder; where the disk refuses
+    hard links, the build still succeeds, leaves no half-made twin, and later builds write whole."""
+    import generator.twin as twin_module
+    site = built_site
+    shutil.rmtree(site / ".stepstone")
+    real_link = os.link
+
+    def refuse(source, target, *args, **kwargs):
+        if fails == "every link" or sys._getframe(2).f_code.co_name == "_render_chunk":
+            raise OSError(errno.EPERM, "Operation not permitted", str(target))
+        return real_link(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(twin_module.os, "link", refuse)  # os itself: the workers' module sees it too
+    for edit in range(3):
+        (site / "content/p3.md").write_text(page("Page 3", "free", f"Edit number {edit}."))
+        assert CliRunner().invoke(main, ["build", "--site", str(site), "--jobs", "1"]).exit_code == 0
+        assert f"Edit number {edit}.".encode() in (site / "output/p3/index.html").read_bytes()
+        assert not list((site / ".stepstone").glob("twin.new*"))
+        if fails == "every link":
+            assert not (site / ".stepstone/twin").exists()
+        else:  # what the workers could not link, the main process did
+            assert_twin_follows(site)
+    clean = write_site(site.parent / "clean", {})
+    shutil.rmtree(clean)
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns(".stepstone", "output"))
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["build", "--site", str(clean), "--jobs", "1"]).exit_code == 0
+    assert tree(site / "output") == tree(clean / "output")
+
+
 SETPRIV = shutil.which("setpriv")
 
 
