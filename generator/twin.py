@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from .write import (MARKER, CopiedFile, OutputFile, exchange, marker, output_id_of, remove_empty_folders, remove_files,
+from .write import (MARKER, CopiedFile, OutputFile, exchange, make_folder_of, marker, output_id_of, remove_empty_folders, remove_files,
                     retire, safe_relative, write_file)
 
 TWIN = "twin"  # under .stepstone/
@@ -99,13 +99,7 @@ def mirror(making: Path, staging: Path, path: str) -> None:
     """Link the staging folder's file `path` into the twin being made (OSError where the disk
     cannot hard-link: the twin is then abandoned)."""
     target = os.path.join(making, path)
-    folder = os.path.dirname(target)
-    try:
-        os.mkdir(folder)
-    except FileExistsError:
-        pass
-    except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
+    make_folder_of(target)
     os.link(os.path.join(staging, path), target)
 
 

@@ -214,9 +214,16 @@ def remove_empty_folders(folder: Path, top: Path) -> None:
 
 
 def write_file(root: Path, path: str, data: bytes) -> None:
-    """Write one file of a fresh staging folder: its folder made first (most pages have their own),
-    since a failed open costs as much as a mkdir on slow disks."""
+    """Write one file of a fresh staging folder."""
     target = os.path.join(root, path)
+    make_folder_of(target)
+    with open(target, "wb") as f:
+        f.write(data)
+
+
+def make_folder_of(target: str) -> None:
+    """Make the folder a new file goes in, first (most pages have their own): a failed open costs
+    as much as a mkdir on slow disks."""
     folder = os.path.dirname(target)
     try:
         os.mkdir(folder)
@@ -224,8 +231,6 @@ def write_file(root: Path, path: str, data: bytes) -> None:
         pass
     except FileNotFoundError:
         os.makedirs(folder, exist_ok=True)
-    with open(target, "wb") as f:
-        f.write(data)
 
 
 def write_site(out: Path, files: dict[str, OutputFile | CopiedFile],
