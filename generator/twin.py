@@ -20,8 +20,8 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from .write import (MARKER, CopiedFile, OutputFile, exchange, make_folder_of, marker, output_id_of, remove_empty_folders, remove_files,
-                    retire, safe_relative, write_file)
+from .write import (MARKER, CopiedFile, OutputFile, exchange, make_folder_of, marker, output_id_of,
+                    remove_empty_folders, remove_files, retire, safe_relative, write_file)
 
 TWIN = "twin"  # under .stepstone/
 
