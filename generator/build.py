@@ -101,12 +101,15 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
     env = make_environment(theme, config.base_path)
     content = load_content(options.site, options.day, options.drafts, options.future, options.jobs, cache,
                            options.stage("Reading"))
-    bodies, link_problems, targets = _markup(options.site, config, content, options.jobs, cache,
-                                             options.stage("Markdown"))
     menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
             for m in config.menu]
+    decided = []  # the funnel's decisions need no body: made while the workers render them
+    bodies, link_problems, targets = _markup(
+        options.site, config, content, options.jobs, cache, options.stage("Markdown"),
+        meanwhile=lambda: decided.append(_decide(config, content.pages, menu, options.day, cache)))
     links = [link for body in bodies.values() for link in body.links]
-    plan = _plan(config, content.pages, links, menu, options.day, cache)
+    plan = replace(decided[0], problems=decided[0].problems + tuple(
+        funnel.link_problems(config.funnel, content.pages, decided[0].standing, links)))
     copies, copy_problems = _copies(options.site, theme.static_dirs, content.files)
     assets = _fingerprinted(copies)
     copies += [CopiedFile(hashed, item.origin, item.source) for item in copies
@@ -528,8 +531,10 @@ def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
 
 
 def _markup(site: Path, config: SiteConfig, content: Content, jobs: int, cache: BuildCache,
-            progress: Progress | None = None) -> tuple[dict[str, Markup], list[Problem], LinkTargets]:
-    """Every body as HTML; a body is rendered again only if it, or what its links point to, changed."""
+            progress: Progress | None = None, meanwhile: Callable[[], object] | None = None
+            ) -> tuple[dict[str, Markup], list[Problem], LinkTargets]:
+    """Every body as HTML; a body is rendered again only if it, or what its links point to, changed.
+    (`meanwhile()` runs while they are rendered.)"""
     targets = LinkTargets(
         base_path=config.base_path,
         urls={p.name: p.url for p in content.pages},
@@ -544,7 +549,7 @@ def _markup(site: Path, config: SiteConfig, content: Content, jobs: int, cache: 
     known = {name: entry for name, entry in cache.bodies.items() if keys.get(name) == entry[0]}
     todo = [i for i, p in enumerate(content.pages) if p.name not in known]
     state = (targets, content.pages, site, content.unread, config.unsafe_html)
-    for chunk in map_chunks(_markup_chunk, state, todo, jobs, progress):
+    for chunk in map_chunks(_markup_chunk, state, todo, jobs, progress, meanwhile=meanwhile):
         for name, body, found in chunk:
             known[name] = (keys[name], body, found, digest(body.html))
     cache.bodies = known
@@ -553,16 +558,14 @@ def _markup(site: Path, config: SiteConfig, content: Content, jobs: int, cache: 
     return bodies, [problem for entry in known.values() for problem in entry[2]], targets
 
 
-def _plan(config: SiteConfig, pages: tuple[Page, ...], links: list, menu: list, today: dt.date,
-          cache: BuildCache) -> funnel.Plan:
+def _decide(config: SiteConfig, pages: tuple[Page, ...], menu: list, today: dt.date, cache: BuildCache
+            ) -> funnel.Plan:
     """The funnel's decisions: the same as last time when no page's metadata changed (links in
-    bodies are judged every time: cheap, and a body edit moves their lines)."""
+    bodies are judged every time, after: cheap, and a body edit moves their lines)."""
     key = digest(repr((config.funnel, config.forms, menu, today, [(p.name, p.meta_digest) for p in pages])))
     if cache.plan is None or cache.plan[0] != key:
         cache.plan = (key, funnel.decide(config.funnel, pages, menu, {f.name for f in config.forms}, today))
-    decided = cache.plan[1]
-    return replace(decided, problems=decided.problems + tuple(funnel.link_problems(config.funnel, pages,
-                                                                                    decided.standing, links)))
+    return cache.plan[1]
 
 
 def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...], Path, frozenset[str], bool], indexes: list[int]

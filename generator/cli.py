@@ -6,6 +6,7 @@ stderr as `path:line: error: message`; a traceback only with --debug.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import sys
 import time
@@ -91,6 +92,10 @@ def handles_errors(command):
 @click.version_option(__version__, prog_name="stepstone")
 def main() -> None:
     """Stepstone: Markdown to a static site that offers every visitor only the next step."""
+    # A build makes hundreds of thousands of objects that live to its end (pages, bodies, the
+    # cache) and almost no cycles: the collector's default pace spends over a second of a
+    # 10,000-page build walking them. Collect young objects 70 times less often.
+    gc.set_threshold(50_000, 20, 100)
 
 
 @main.command()

@@ -133,6 +133,8 @@ def _size_problem(fm: str, source: str, first_line: int) -> Problem | None:
         return error(source, first_line, f"the front matter is {len(fm) // 1024} KB long: keep it under "
                                          f"{MAX_FRONT_MATTER // 1024} KB (long text belongs in the body, "
                                          f"below the closing '---')")
+    if fm.count("[") + fm.count("{") <= MAX_NESTING:  # too few to nest that deep: no need to look
+        return None
     depth = 0
     for index, char in enumerate(fm):  # brackets inside quotes count too: only a rough ceiling
         if char in "[{":

@@ -43,9 +43,12 @@ Progress = Callable[[int, int], None]  # (items done, items in all)
 
 def map_chunks(fn: Callable[[Any, list[Item]], Result], state: Any, items: Sequence[Item],
                jobs: int, progress: Progress | None = None, min_items: int = MIN_PARALLEL_ITEMS,
-               per_job: int = 8) -> list[Result]:
+               per_job: int = 8, meanwhile: Callable[[], object] | None = None) -> list[Result]:
     """[fn(state, chunk) for each chunk of items], on `jobs` processes when that pays: from `min_items`
-    items (fewer for costly items, like PDFs), in `per_job` chunks per process."""
+    items (fewer for costly items, like PDFs), in `per_job` chunks per process.
+
+    `meanwhile()`, work of this process that does not need the results, runs while the workers
+    work (first, when there are none): this process would otherwise sit idle."""
     chunks = chunked(items, max(jobs, 1) * per_job) if items else []
     results: list[Result] = []
     done = 0
@@ -58,12 +61,17 @@ def map_chunks(fn: Callable[[Any, list[Item]], Result], state: Any, items: Seque
             progress(done, len(items))
 
     if jobs <= 1 or len(items) < max(min_items, 2) or "fork" not in multiprocessing.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         for chunk in chunks:
             advance(chunk, fn(state, chunk))
         return results
     gc.freeze()  # the workers' collector then never walks (and so copies) the memory they share with us
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_start, initargs=(state,)) as pool:
-        for chunk, result in zip(chunks, pool.imap(_run, [(fn, c) for c in chunks], chunksize=1), strict=True):
+        pending = pool.imap(_run, [(fn, c) for c in chunks], chunksize=1)
+        if meanwhile is not None:
+            meanwhile()
+        for chunk, result in zip(chunks, pending, strict=True):
             advance(chunk, result)
     return results
