@@ -17,7 +17,7 @@ from jinja2 import Environment
 from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, input_signature, load_cache,
-                    load_last_build, save_cache, save_last_build)
+                    load_last_build, save_cache, save_last_build, store_html)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .source import digest
 from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
@@ -237,7 +237,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         update = None if staging else (where, cache.outputs, write_over if twin else write_beside)
         done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], problems, staging,
                                    update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
-                                   making if staging else None)
+                                   making if staging else None,
+                                   meanwhile=(lambda: store_html(options.site, cache)) if persistent else None)
         rendered.update(done)
         mirrored.update(set(done).difference(unmirrored))
         for path, (_, shown, key) in rendered.items():
@@ -423,19 +424,19 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
 
 def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
             problems: list[Problem], staging: Path | None, update: Update | None,
-            progress: Progress | None, making: Path | None = None
+            progress: Progress | None, making: Path | None = None, meanwhile: Callable[[], object] | None = None
             ) -> tuple[dict[str, tuple[bytes | None, tuple, str]], list[str]]:
     """Render `todo` on every core: output path -> (HTML or None, pages its template was shown,
     digest of the HTML), and the pages not linked into `making`. Written into `staging` if given
     (and linked into the twin being made); with `update` (a folder, what it holds, and how to
     write there), each page that differs is written: next to the file it will replace in output/,
     for commit_beside (and removed again if the build fails), or over it in the twin; else kept
-    in memory."""
+    in memory. (`meanwhile()` runs while they render.)"""
     for name in {choose_template(p) for p in todo}:  # compiled once here, not in every worker
         template_for(env, theme, name, "", 0)
     position = {p.name: i for i, p in enumerate(site.pages)}
     done = map_chunks(_render_chunk, (site, theme, staging, env, update, making), [position[p.name] for p in todo],
-                      options.jobs, progress)
+                      options.jobs, progress, meanwhile=meanwhile)
     rendered = {path: entry for chunk in done for path, entry in chunk[0]}
     try:
         _stop_on_errors([*problems, *(p for chunk in done for p in chunk[1])], options.strict)

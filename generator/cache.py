@@ -125,19 +125,33 @@ def load_cache(site: Path) -> BuildCache:
     return cache
 
 
+def store_html(site: Path, cache: BuildCache) -> set[str]:
+    """Add the bodies' HTML that html.sqlite lacks (keyed by its digest, so never wrong for an
+    older cache: a build does this while its pages render), and return the digests it holds.
+    A failure never fails the build: a body whose HTML is missing is rendered again."""
+    folder = cache_path(site).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / ".gitignore").exists():
+            (folder / ".gitignore").write_text("# Stepstone's cache: safe to delete.\n*\n")
+        html = {entry[3]: entry[1].html for entry in cache.bodies.values()
+                if entry[1].html or entry[3] == EMPTY_HTML or cache.texts_on_disk is None}
+        with _connect(folder / HTML_FILE) as db:
+            stored = {key for key, in db.execute("SELECT key FROM html")}
+            added = [(k, v) for k, v in html.items() if k not in stored]
+            db.executemany("INSERT INTO html VALUES (?, ?)", added)
+    except (OSError, sqlite3.Error):
+        return set()
+    return stored.union(k for k, _ in added)
+
+
 def save_cache(site: Path, cache: BuildCache) -> None:
     """Write the cache atomically, bodies' HTML into html.sqlite; a failure never fails the build."""
     path = cache_path(site)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not (path.parent / ".gitignore").exists():
-            (path.parent / ".gitignore").write_text("# Stepstone's cache: safe to delete.\n*\n")
-        html = {entry[3]: entry[1].html for entry in cache.bodies.values()
-                if entry[1].html or entry[3] == EMPTY_HTML or cache.texts_on_disk is None}
+        stored = store_html(site, cache)
         wanted = {entry[3] for entry in cache.bodies.values()}
         with _connect(path.parent / HTML_FILE) as db:
-            stored = {key for key, in db.execute("SELECT key FROM html")}
-            db.executemany("INSERT INTO html VALUES (?, ?)", [(k, v) for k, v in html.items() if k not in stored])
             db.executemany("DELETE FROM html WHERE key = ?", [(k,) for k in stored - wanted])
         delta = _delta(cache)
         if delta is not None:  # a few pages changed: only they are written, beside the full file

@@ -223,6 +223,20 @@ class FastMarkdown:
     def __init__(self):
         import markdown_it_pyrs
         self.md = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
+        # Sites repeat themselves (the same headings, links to the same pages from one folder):
+        # each heading's slug and each address, from a folder, is worked out once.
+        self.slugs: dict[str, str] = {}
+        self.resolved: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self.targets: LinkTargets | None = None
+
+    def _resolve(self, href: str, page_name: str, targets: LinkTargets) -> tuple[str, str, str]:
+        if targets is not self.targets:
+            self.targets, self.resolved = targets, {}
+        key = (href, posixpath.dirname(page_name))  # all resolve_href reads of the page's name
+        found = self.resolved.get(key)
+        if found is None:
+            found = self.resolved[key] = resolve_href(href, page_name, targets)
+        return found
 
     @staticmethod
     def available() -> bool:
@@ -239,7 +253,11 @@ class FastMarkdown:
         slugs: set[str] = set()
 
         def heading(m: re.Match) -> str:
-            slug = unique_slug(slugify(_plain_text(m.group(2))), slugs)
+            text = m.group(2)
+            base = self.slugs.get(text)
+            if base is None:
+                base = self.slugs[text] = slugify(_plain_text(text))
+            slug = unique_slug(base, slugs)
             return f'<h{m.group(1)} id="{escapeHtml(slug)}">{m.group(2)}</h{m.group(1)}>'
 
         rendered = HEADING.sub(heading, rendered)
@@ -254,7 +272,7 @@ class FastMarkdown:
             written.append(href)
             at, cursor = _find_address(body, href, cursor)
             line = body_start + body.count("\n", 0, at)
-            new, target, message = resolve_href(href, page_name, targets)
+            new, target, message = self._resolve(href, page_name, targets)
             if message:
                 problems.append(error(source, line, message))
             if target:

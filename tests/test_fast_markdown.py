@@ -124,3 +124,22 @@ def test_a_link_whose_address_is_also_written_in_code_goes_to_the_reference():
     assert FastMarkdown().render(body, "page", "content/page.md", 5, targets) is None
     markup, _ = BodyRenderer().render(body, "page", "content/page.md", 5, targets)
     assert [link.line for link in markup.links] == [9]
+
+
+def test_a_renderer_reused_with_other_link_targets_resolves_links_again():
+    """Addresses are worked out once per folder, but only for the link targets they were worked out
+    with: after a page goes away, the same renderer reports the link to it."""
+    body = "# Tips\n\nSee [the guide](guide.md).\n"
+    with_guide = LinkTargets("/", {"guides/guide": "/guides/guide/"}, {"/guides/guide/": "guides/guide"},
+                             {}, frozenset())
+    without = LinkTargets("/", {}, {}, {}, frozenset())
+    fast = FastMarkdown()
+    first, problems = fast.render(body, "guides/tips", "content/guides/tips.md", 5, with_guide)
+    assert 'href="/guides/guide/"' in first.html and not problems and first.links
+    second, problems = fast.render(body, "guides/tips", "content/guides/tips.md", 5, without)
+    assert 'href="guide.md"' in second.html and not second.links
+    assert [str(p) for p in problems] == ["content/guides/tips.md:7: error: links to 'guide.md', "
+                                          "but there is no such page"]
+    other_folder, _ = fast.render(body, "tips", "content/tips.md", 5, with_guide)
+    assert 'href="guide.md"' in other_folder.html  # from content/, guide.md is not the guide
+    assert 'id="tips"' in first.html and 'id="tips"' in second.html
