@@ -395,17 +395,30 @@ def linked_folder_warning(path: Path, label: str) -> Problem:
                              f"follow links to folders, so nothing in it is published: copy the folder here instead")
 
 
-def _read_chunk(root: Path, rels: list[tuple[str, tuple[int, int]]]) -> list[tuple[str, SourceEntry]]:
+def _read_chunk(state: tuple[Path, dict[str, dict] | None], rels: list[tuple[str, tuple[int, int]]]
+                ) -> list[tuple[str, SourceEntry, tuple[Page | None, list[Problem]] | None]]:
+    """Read and parse files; with the sections' cascades, check each page too (None if broken)."""
+    root, cascades = state
     done = []
     for rel, stat in rels:
         raw = (root / rel).read_bytes()
-        done.append((rel, SourceEntry(stat, digest(raw), *parse_source(raw, rel[:-3], f"{CONTENT_DIR}/{rel}"))))
+        entry = SourceEntry(stat, digest(raw), *parse_source(raw, rel[:-3], f"{CONTENT_DIR}/{rel}"))
+        checked = None
+        if cascades is not None and entry.parsed is not None:
+            checked = check_page(entry.parsed, _cascade_for(rel.rpartition("/")[0], cascades))
+        done.append((rel, entry, checked))
     return done
 
 
-def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache,
-                 progress: Progress | None = None) -> tuple[dict[str, SourceEntry], set[str]]:
-    """Every Markdown file parsed: from the cache when its size and time are unchanged, else read."""
+def _is_section_index(rel: str) -> bool:
+    return rel.rpartition("/")[2] == "_index.md"
+
+
+def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache, progress: Progress | None = None
+                 ) -> tuple[dict[str, SourceEntry], set[str], dict[str, tuple[Page | None, list[Problem]]]]:
+    """Every Markdown file parsed: from the cache when its size and time are unchanged, else read.
+    Sections' _index.md come first: the cascades they set let every other page read be checked
+    on the core that read it. Returns those checks too, by page name."""
     entries, to_read = {}, []
     for rel in markdown:
         st = os.stat(os.path.join(root, rel))
@@ -415,12 +428,21 @@ def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache,
             entries[rel] = known
         else:
             to_read.append((rel, stat))
-    for chunk in map_chunks(_read_chunk, root, to_read, jobs, progress):
-        entries.update(chunk)
+    indexes = [item for item in to_read if _is_section_index(item[0])]
+    entries.update((rel, entry) for rel, entry, _ in _read_chunk((root, None), indexes))
+    cascades, _ = _cascades(entry.parsed for rel, entry in entries.items()
+                            if _is_section_index(rel) and entry.parsed is not None)
+    checks = {}
+    pages = [item for item in to_read if not _is_section_index(item[0])]
+    for chunk in map_chunks(_read_chunk, (root, cascades), pages, jobs, progress):
+        for rel, entry, checked in chunk:
+            entries[rel] = entry
+            if checked is not None:
+                checks[rel[:-3]] = checked
     entries = {rel: entries[rel] for rel in markdown}  # in the files' order, whichever were read again
     cache.sources = entries
     cache.stats["files read"] = len(to_read)
-    return entries, {rel for rel, _ in to_read}
+    return entries, {rel for rel, _ in to_read}, checks
 
 
 def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool = False,
@@ -437,7 +459,7 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
     problems += [linked_folder_warning(root / rel, f"{CONTENT_DIR}/{rel}") for rel in linked]
     cache = cache if cache is not None else BuildCache()
     digests = {}
-    entries, fresh = read_sources(root, markdown, jobs, cache, progress)
+    entries, fresh, checks = read_sources(root, markdown, jobs, cache, progress)
     for rel, entry in entries.items():
         problems += entry.problems
         if entry.parsed is None:
@@ -458,7 +480,10 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
         cascade, cascade_digest = by_folder[folder]
         key = (digests[p.name], cascade_digest)
         known = cache.pages.get(p.name)
-        page, found = known[1:] if known and known[0] == key else check_page(p, cascade)
+        if known and known[0] == key:
+            page, found = known[1:]
+        else:  # checked as it was read (with the same cascades), or checked now
+            page, found = checks.get(p.name) or check_page(p, cascade)
         checked[p.name] = (key, page, found)
         problems += found
         if page is None:

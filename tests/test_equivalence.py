@@ -80,7 +80,8 @@ EDITS = {
     "lines moved": lambda site: (site / "content/blog/post-5.md").write_text(
         (site / "content/blog/post-5.md").read_text().replace("## Part", "Intro.\n\nMore intro.\n\n## Part")),
     "cascade": lambda site: (site / "content/blog/_index.md").write_text(
-        (site / "content/blog/_index.md").read_text().replace("title: Blog", "title: Blog\ncascade: {tags: [x]}")),
+        (site / "content/blog/_index.md").read_text().replace("title: Blog", "title: Blog\ncascade: {tags: [x], summary: Cascaded summary}")),
+    "cascade and a post": lambda site: EDITS["cascade"](site) or EDITS["title"](site),
     "HTML store emptied": lambda site: _sql(site / ".stepstone/html.sqlite", "DELETE FROM html") or
         (site / "themes/default/templates").mkdir(parents=True) or
         (site / "themes/default/templates/404.html").write_text("gone\n"),
@@ -145,3 +146,16 @@ def test_edit_after_edit_the_cache_saved_as_deltas_stays_exact(big_site, tmp_pat
         assert_twin_follows(site)
         # a new or removed page changes every link's targets, a template every page: too much for a delta
         assert delta.exists() == (edit in ("body", "title", "lines moved")), edit
+
+
+def test_a_page_read_again_gets_the_cascade_of_its_unchanged_section(big_site, tmp_path):
+    """Pages are checked as they are read, with the cascades of sections' _index.md files,
+    including those taken from the cache: a page edited later still gets its section's keys."""
+    site, options = built_copy(big_site, tmp_path)
+    EDITS["cascade"](site)
+    build(options)
+    EDITS["title"](site)  # post-7 is read again; blog/_index.md comes from the cache
+    result = build(options)
+    assert result.stats["files read"] == 1
+    assert tree(site / "output") == cold(site, tmp_path / "reference")
+    assert b"Cascaded summary" in (site / "output/blog/post-7/index.html").read_bytes()
