@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import frontmatter
 import yaml
 
+from . import quickyaml
 from .errors import Problem, error
 
 
@@ -123,6 +124,7 @@ def parse_source(raw: bytes, name: str, source: str) -> tuple[SourceFile | None,
     return (None if problems else SourceFile(name, source, data, lines, body, body_start, digest(fm))), problems
 
 
+YAML_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: same nodes, 5x faster
 
 
@@ -179,6 +181,9 @@ def parse_front_matter(fm: str, source: str, first_line: int,
     too_big = _size_problem(fm, source, first_line)
     if too_big:
         return {}, {}, [too_big]
+    quick = quickyaml.read(fm, first_line) if loader_class is FAST_LOADER else None
+    if quick is not None:  # plain `key: value` lines, as most pages have
+        return quick[0], quick[1], []
     try:
         loader = loader_class(fm)
         node = loader.get_single_node()
@@ -207,7 +212,7 @@ def parse_front_matter(fm: str, source: str, first_line: int,
         loader.dispose()
         return {}, {}, [too_big]
     data, lines, problems = {}, {}, []
-    raw = fm.split("\n")
+    raw = YAML_LINE_BREAK.split(fm)  # YAML's lines, as its marks count them
     for key_node, value_node in node.value:
         key, line = str(key_node.value), key_node.start_mark.line + first_line
         if key in lines:
