@@ -411,7 +411,8 @@ def _read_chunk(state: tuple[Path, dict[str, dict] | None], rels: list[tuple[str
 
 
 def _is_section_index(rel: str) -> bool:
-    return rel.rpartition("/")[2] == "_index.md"
+    """Whether a file may set a cascade: the same test _cascades makes of its page name."""
+    return rel[:-3].endswith("_index")
 
 
 def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache, progress: Progress | None = None

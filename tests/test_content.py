@@ -385,3 +385,14 @@ def test_pages_keep_the_files_order_whichever_were_read_again(make_site):
     (site / "content/p2.md").write_text(page("Page 2", "free", "Edited text, a little longer."))
     again = [p.name for p in load_content(site, TODAY, cache=cache).pages]
     assert again == first == [f"p{i}" for i in range(6)]
+
+
+def test_a_section_index_in_capitals_sets_its_cascade_too(make_site):
+    """_index.MD is a Markdown file like any other, and its cascade reaches the pages beside it."""
+    site = make_site({"content/index.md": page("Home", "awareness"),
+                      "content/guides/_index.MD": "---\ntitle: Guides\ncascade: {step: free, tags: [care]}\n---\n",
+                      "content/guides/stains.md": "---\ntitle: Stains\n---\nText.\n"})
+    result = load_content(site, TODAY)
+    assert result.problems == ()
+    assert (pages_by_name(result)["guides/stains"].step, pages_by_name(result)["guides/stains"].tags) == \
+        ("free", ("care",))
