@@ -56,24 +56,17 @@ def ready_twin(out: Path, twin: Path, trash: Path | None) -> tuple[str, ...] | N
         base, target, paths = _read_lag(twin)
         if base == output_id_of(twin) != "" and target == current:
             return paths
-    if twin.is_symlink() or twin.exists():
-        retire(twin, trash)
-    twin.parent.mkdir(parents=True, exist_ok=True)
-    making = twin.with_name(twin.name + ".new")
-    if making.is_symlink():
-        making.unlink()
-    elif making.exists():
-        shutil.rmtree(making)
+    making = start_twin(twin, trash)
     try:
         for folder, _, names in os.walk(out):  # links of the folder's files; symlinks are not the site's
             into = making / os.path.relpath(folder, out)
-            os.mkdir(into)
+            into.mkdir(exist_ok=True)
             for name in names:
                 file = os.path.join(folder, name)
                 if not os.path.islink(file):
                     os.link(file, into / name)
     except OSError:
-        shutil.rmtree(making, ignore_errors=True)
+        abandon_twin(making)
         return None
     os.rename(making, twin)
     return ()
