@@ -22,11 +22,13 @@ from typing import Any, Iterable
 from . import __version__
 
 CACHE_DIR = ".stepstone"
-CACHE_FILE = "build-cache.pickle"
-DELTA_FILE = "build-cache.delta.pickle"  # what changed since build-cache.pickle was written
-ENTRY_KINDS = ("sources", "pages", "bodies", "page_keys")        # one entry per file or page
+CACHE_FILE = "build-cache.pickle"           # what was read: sources, pages, bodies
+KEYS_FILE = "build-cache.keys.pickle"       # what was rendered: page_keys (a template edit changes it all)
+DELTA_FILE = "build-cache.delta.pickle"     # what changed since those two were written, and the site's fields
+PARTS = {CACHE_FILE: ("sources", "pages", "bodies"), KEYS_FILE: ("page_keys",)}  # each saved in full apart
+ENTRY_KINDS = tuple(kind for kinds in PARTS.values() for kind in kinds)  # one entry per file or page
 SITE_FIELDS = ("plan", "outputs", "extras", "copies", "output_id", "pdfs")  # the whole site's, small
-DELTA_SHARE = 10  # past one entry in this many changed since the last full save, save in full again
+DELTA_SHARE = 10  # past one entry in this many of a part changed since its full save, save it in full again
 HTML_FILE = "html.sqlite"  # each body's HTML by its digest: read back only for pages rendered again
 EMPTY_HTML = hashlib.blake2b(b"", digest_size=16).hexdigest()
 
@@ -63,7 +65,8 @@ class BuildCache:
     texts_on_disk: Path | None = None  # loaded from disk: page bodies left out, HTML in html.sqlite there
     last: Any = None  # in memory only, under `serve`: the last site built (incremental.LastSite)
     base_id: str = ""  # names the file this cache was saved to in full; a delta file names it too
-    base: Any = None   # in memory only: the entries as that file holds them, to save only what changed
+    base: Any = None   # in memory only: the entries as the full files hold them, to save only what changed
+    keys_id: str = ""  # names the full file of page_keys, as base_id does the other
 
     def html_of(self, digests: Iterable[str]) -> dict[str, str]:
         """Bodies' HTML by digest, from html.sqlite when the cache was loaded without it."""
@@ -95,27 +98,20 @@ def load_cache(site: Path) -> BuildCache:
     It comes without the text of page bodies (read again from content/ when needed) and
     without their HTML (fetched from html.sqlite for the pages rendered again): a third
     of the size, so a build that changes little starts fast."""
-    gc.disable()  # a pickle of many small objects loads much faster without the collector
-    try:
-        with open(cache_path(site), "rb") as f:
-            cache = pickle.load(f)
-    except Exception:  # a cache is only ever a shortcut: anything wrong with it means start afresh
+    folder = site / CACHE_DIR
+    cache = _read_pickle(folder / CACHE_FILE)
+    if not isinstance(cache, BuildCache) or cache.version != cache_format() or not (folder / HTML_FILE).is_file():
         return BuildCache()
-    finally:
-        gc.enable()
-    gc.freeze()  # and the collector need never look at it again: it is not garbage
-    if not isinstance(cache, BuildCache) or cache.version != cache_format() or \
-            not (site / CACHE_DIR / HTML_FILE).is_file():
-        return BuildCache()
-    cache.texts_on_disk = site / CACHE_DIR / HTML_FILE
+    keys = _read_pickle(folder / KEYS_FILE)
+    if isinstance(keys, dict) and keys.get("version") == cache.version:  # else every page is rendered again
+        cache.page_keys, cache.keys_id = keys["page_keys"], keys["keys_id"]
+    cache.texts_on_disk = folder / HTML_FILE
     cache.base = {kind: dict(getattr(cache, kind)) for kind in ENTRY_KINDS}
-    try:
-        with open(site / CACHE_DIR / DELTA_FILE, "rb") as f:
-            delta = pickle.load(f)
-    except Exception:  # no delta, or an unreadable one: the full file alone is a valid older cache
-        delta = None
+    delta = _read_pickle(folder / DELTA_FILE)  # none, or an unreadable one: the full files alone are valid
     if isinstance(delta, dict) and delta.get("base_id") == cache.base_id != "":
         for kind in ENTRY_KINDS:
+            if kind == "page_keys" and delta.get("keys_id") != cache.keys_id:
+                continue  # saved in full after this delta was written: it holds these changes already
             entries = getattr(cache, kind)
             entries.update(delta["changed"][kind])
             for key in delta["removed"][kind]:
@@ -123,6 +119,21 @@ def load_cache(site: Path) -> BuildCache:
         for name in SITE_FIELDS:
             setattr(cache, name, delta["site"][name])
     return cache
+
+
+def _read_pickle(path: Path) -> Any:
+    """What a cache file holds, or None: a cache is only ever a shortcut, so anything wrong with it
+    means starting afresh. Read without the collector (much faster for many small objects), which
+    need never look at it again: it is not garbage."""
+    gc.disable()
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception:
+        return None
+    finally:
+        gc.enable()
+        gc.freeze()
 
 
 def store_html(site: Path, cache: BuildCache) -> set[str]:
@@ -146,20 +157,41 @@ def store_html(site: Path, cache: BuildCache) -> set[str]:
 
 
 def save_cache(site: Path, cache: BuildCache) -> None:
-    """Write the cache atomically, bodies' HTML into html.sqlite; a failure never fails the build."""
+    """Write the cache atomically, bodies' HTML into html.sqlite; a failure never fails the build.
+
+    A part (PARTS) is written in full when much of it changed since its last full save, else
+    only its changes go into the delta file, with the site's fields. Full files are written
+    first: killed before the delta, the older delta names an older full file and is left out
+    where it does, and what is loaded is still a cache of some build."""
     path = cache_path(site)
     try:
         stored = store_html(site, cache)
         wanted = {entry[3] for entry in cache.bodies.values()}
         with _connect(path.parent / HTML_FILE) as db:
             db.executemany("DELETE FROM html WHERE key = ?", [(k,) for k in stored - wanted])
-        delta = _delta(cache)
-        if delta is not None:  # a few pages changed: only they are written, beside the full file
-            _write_pickle(path.parent / DELTA_FILE, delta)
+        changed, removed = _changes(cache)
+        in_full = {part for part, kinds in PARTS.items() if not set(kinds) <= changed.keys()}
+        if CACHE_FILE in in_full or not cache.base_id:
+            slim = _without_texts(cache)
+            _write_pickle(path, slim)
+            cache.base_id = slim.base_id
+            in_full.add(CACHE_FILE)
+        if KEYS_FILE in in_full or not cache.keys_id:
+            cache.keys_id = secrets.token_hex(8)
+            _write_pickle(path.parent / KEYS_FILE, {"version": cache.version, "keys_id": cache.keys_id,
+                                                    "page_keys": cache.page_keys})
+            in_full.add(KEYS_FILE)
+        cache.base = cache.base or {}
+        for part in in_full:  # the full files now hold these entries: no change since
+            for kind in PARTS[part]:
+                changed[kind], removed[kind] = {}, set()
+                cache.base[kind] = dict(getattr(cache, kind))
+        if in_full == set(PARTS):  # the site's fields are in the full file too
+            (path.parent / DELTA_FILE).unlink(missing_ok=True)
             return
-        slim = _without_texts(cache)
-        _write_pickle(path, slim)
-        (path.parent / DELTA_FILE).unlink(missing_ok=True)
+        _write_pickle(path.parent / DELTA_FILE, {
+            "base_id": cache.base_id, "keys_id": cache.keys_id, "changed": changed, "removed": removed,
+            "site": {name: getattr(cache, name) for name in SITE_FIELDS}})
     except (OSError, sqlite3.Error):
         pass
 
@@ -171,22 +203,22 @@ def _write_pickle(path: Path, value: Any) -> None:
     os.replace(tmp, path)
 
 
-def _delta(cache: BuildCache) -> dict | None:
-    """The entries changed since the full file was written (those reused are the very same
-    objects), or None when there is no full file to add to or too much changed."""
-    if cache.base is None or not cache.base_id:
-        return None
-    changed, removed, count = {}, {}, 0
-    limit = max(50, sum(len(getattr(cache, kind)) for kind in ENTRY_KINDS) // DELTA_SHARE)
-    for kind in ENTRY_KINDS:
-        base, now = cache.base[kind], getattr(cache, kind)
-        changed[kind] = {key: _slim(kind, entry) for key, entry in now.items() if not _same(entry, base.get(key))}
-        removed[kind] = set(base) - set(now)
-        count += len(changed[kind]) + len(removed[kind])
-        if count > limit:
-            return None
-    return {"base_id": cache.base_id, "changed": changed, "removed": removed,
-            "site": {name: getattr(cache, name) for name in SITE_FIELDS}}
+def _changes(cache: BuildCache) -> tuple[dict[str, dict], dict[str, set]]:
+    """The entries changed and removed since the full files were written (those reused are the
+    very same objects), for the parts where they are few: a part left out is saved in full."""
+    changed, removed = {}, {}
+    for kinds in PARTS.values():
+        now = {kind: getattr(cache, kind) for kind in kinds}
+        base = {kind: cache.base[kind] if cache.base is not None else {} for kind in kinds}
+        limit = max(50, sum(map(len, now.values())) // DELTA_SHARE)
+        found = {kind: {key: entry for key, entry in now[kind].items() if not _same(entry, base[kind].get(key))}
+                 for kind in kinds}
+        gone = {kind: set(base[kind]) - set(now[kind]) for kind in kinds}
+        if cache.base is not None and sum(len(found[k]) + len(gone[k]) for k in kinds) <= limit:
+            changed.update((kind, {key: _slim(kind, entry) for key, entry in found[kind].items()})
+                           for kind in kinds)
+            removed.update(gone)
+    return changed, removed
 
 
 def _same(entry: Any, before: Any) -> bool:
@@ -225,10 +257,11 @@ def _with(item: Any, name: str, value: Any) -> Any:
 
 
 def _without_texts(cache: BuildCache) -> BuildCache:
-    """A copy of the cache with no body text and no HTML, under a new base id (see _delta)."""
+    """A copy of the cache's part in CACHE_FILE, with no body text and no HTML, under a new base id."""
     return replace(cache, **{kind: {key: _slim(kind, entry) for key, entry in getattr(cache, kind).items()}
-                             for kind in ENTRY_KINDS},
-                   stats={}, texts_on_disk=None, last=None, base=None, base_id=secrets.token_hex(8))
+                             for kind in PARTS[CACHE_FILE]},
+                   page_keys={}, stats={}, texts_on_disk=None, last=None, base=None,
+                   base_id=secrets.token_hex(8), keys_id="")
 
 
 def fingerprint(value: Any) -> Any:

@@ -135,17 +135,57 @@ def test_a_build_killed_while_replacing_files_is_followed_by_a_whole_new_output(
 
 
 def test_edit_after_edit_the_cache_saved_as_deltas_stays_exact(big_site, tmp_path):
-    """Small changes are saved as a delta beside the full cache file; many are folded into it."""
+    """Small changes are saved as a delta beside the full cache files; many are folded into them:
+    what was read (sources, pages, bodies) and what was rendered (page keys) each on its own."""
     site, options = built_copy(big_site, tmp_path)
-    delta = site / ".stepstone/build-cache.delta.pickle"
-    assert not delta.exists()
+    folder = site / ".stepstone"
+    delta, read, rendered = (folder / name for name in ("build-cache.delta.pickle", "build-cache.pickle",
+                                                        "build-cache.keys.pickle"))
+    assert not delta.exists() and read.exists() and rendered.exists()
+
+    def written(path) -> tuple[int, int]:
+        st = path.stat()
+        return st.st_ino, st.st_mtime_ns
+
     for n, edit in enumerate(["body", "title", "added page", "lines moved", "template", "removed page"]):
+        before = written(read), written(rendered)
         EDITS[edit](site)
         build(options)
         assert tree(site / "output") == cold(site, tmp_path / f"reference-{n}"), edit
         assert_twin_follows(site)
         # a new or removed page changes every link's targets, a template every page: too much for a delta
-        assert delta.exists() == (edit in ("body", "title", "lines moved")), edit
+        assert (written(read) != before[0]) == (edit in ("added page", "removed page")), edit
+        if edit != "added page" and edit != "removed page":
+            assert (written(rendered) != before[1]) == (edit == "template"), edit
+        assert delta.exists(), edit
+
+
+@pytest.mark.parametrize("edit", ["template", "added page"])
+def test_a_build_killed_before_its_cache_delta_is_written_leaves_a_cache_that_still_builds_exactly(
+        big_site, tmp_path, monkeypatch, edit):
+    """A full cache file is written before the delta: killed in between, the older delta names an
+    older full file, and the next builds must still equal a cold one."""
+    import generator.cache as cache_module
+    site, options = built_copy(big_site, tmp_path)
+    EDITS["body"](site)
+    build(options)                                   # leaves a delta
+    write = cache_module._write_pickle
+
+    def killed_at_delta(path, value):
+        if path.name == cache_module.DELTA_FILE:
+            raise OSError("killed")
+        write(path, value)
+
+    monkeypatch.setattr(cache_module, "_write_pickle", killed_at_delta)
+    EDITS[edit](site)
+    build(options)                                   # a full file written, the delta not
+    monkeypatch.setattr(cache_module, "_write_pickle", write)
+    assert tree(site / "output") == cold(site, tmp_path / "reference-0")
+    for n, then in enumerate(["title", "body"], start=1):
+        EDITS[then](site)
+        build(options)
+        assert tree(site / "output") == cold(site, tmp_path / f"reference-{n}"), then
+        assert_twin_follows(site)
 
 
 def test_a_page_read_again_gets_the_cascade_of_its_unchanged_section(big_site, tmp_path):
