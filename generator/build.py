@@ -17,7 +17,7 @@ from jinja2 import Environment
 from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
 from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, input_signature, load_cache,
-                    load_last_build, save_cache, save_last_build, store_html)
+                    load_last_build, save_cache, save_last_build, save_what_was_read)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .source import digest
 from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
@@ -238,7 +238,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], problems, staging,
                                    update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
                                    making if staging else None,
-                                   meanwhile=(lambda: store_html(options.site, cache)) if persistent else None)
+                                   meanwhile=(lambda: save_what_was_read(options.site, cache)) if persistent else None)
         rendered.update(done)
         mirrored.update(set(done).difference(unmirrored))
         for path, (_, shown, key) in rendered.items():

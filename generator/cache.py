@@ -14,7 +14,7 @@ import os
 import pickle
 import secrets
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -22,15 +22,27 @@ from typing import Any, Iterable
 from . import __version__
 
 CACHE_DIR = ".stepstone"
-CACHE_FILE = "build-cache.pickle"           # what was read: sources, pages, bodies
-KEYS_FILE = "build-cache.keys.pickle"       # what was rendered: page_keys (a template edit changes it all)
-DELTA_FILE = "build-cache.delta.pickle"     # what changed since those two were written, and the site's fields
-PARTS = {CACHE_FILE: ("sources", "pages", "bodies"), KEYS_FILE: ("page_keys",)}  # each saved in full apart
-ENTRY_KINDS = tuple(kind for kinds in PARTS.values() for kind in kinds)  # one entry per file or page
-SITE_FIELDS = ("plan", "outputs", "extras", "copies", "output_id", "pdfs")  # the whole site's, small
+DELTA_FILE = "build-cache.delta.pickle"  # what changed in each part since its file was written in full
 DELTA_SHARE = 10  # past one entry in this many of a part changed since its full save, save it in full again
 HTML_FILE = "html.sqlite"  # each body's HTML by its digest: read back only for pages rendered again
 EMPTY_HTML = hashlib.blake2b(b"", digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachePart:
+    """A share of the cache with a file of its own, written in full when much of it changed,
+    else only its changes go into the delta file. Each is loaded whole or not at all."""
+
+    file: str
+    kinds: tuple[str, ...]   # entries, one per file or page: in the delta only those that changed
+    fields: tuple[str, ...]  # the whole site's: in the delta when changed since the full save
+
+
+# What was read, each entry checked against its key when used: entries of different builds mix safely.
+READ = CachePart("build-cache.pickle", ("sources", "pages", "bodies"), ("plan", "copies", "pdfs"))
+# What output/ holds, each page's render key and the output's id: always all of one build.
+WRITTEN = CachePart("build-cache.output.pickle", ("page_keys", "outputs"), ("extras", "output_id"))
+PARTS = (READ, WRITTEN)
 
 
 @lru_cache(maxsize=1)
@@ -64,9 +76,8 @@ class BuildCache:
     stats: dict[str, int] = field(default_factory=dict)              # this build: reused / rendered counts
     texts_on_disk: Path | None = None  # loaded from disk: page bodies left out, HTML in html.sqlite there
     last: Any = None  # in memory only, under `serve`: the last site built (incremental.LastSite)
-    base_id: str = ""  # names the file this cache was saved to in full; a delta file names it too
-    base: Any = None   # in memory only: the entries as the full files hold them, to save only what changed
-    keys_id: str = ""  # names the full file of page_keys, as base_id does the other
+    saved_ids: dict[str, str] = field(default_factory=dict)  # part's file -> id of its full save (the delta names it)
+    base: dict[str, dict] = field(default_factory=dict)  # in memory only: entries as the full files hold them
 
     def html_of(self, digests: Iterable[str]) -> dict[str, str]:
         """Bodies' HTML by digest, from html.sqlite when the cache was loaded without it."""
@@ -82,10 +93,6 @@ class BuildCache:
         return found
 
 
-def cache_path(site: Path) -> Path:
-    return site / CACHE_DIR / CACHE_FILE
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE IF NOT EXISTS html (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
@@ -97,27 +104,36 @@ def load_cache(site: Path) -> BuildCache:
 
     It comes without the text of page bodies (read again from content/ when needed) and
     without their HTML (fetched from html.sqlite for the pages rendered again): a third
-    of the size, so a build that changes little starts fast."""
+    of the size, so a build that changes little starts fast. A part whose changes in the
+    delta file name another full save than its file holds (a build killed between the two)
+    is taken as its file holds it: what was saved in full is never older than the delta."""
     folder = site / CACHE_DIR
-    cache = _read_pickle(folder / CACHE_FILE)
-    if not isinstance(cache, BuildCache) or cache.version != cache_format() or not (folder / HTML_FILE).is_file():
-        return BuildCache()
-    keys = _read_pickle(folder / KEYS_FILE)
-    if isinstance(keys, dict) and keys.get("version") == cache.version:  # else every page is rendered again
-        cache.page_keys, cache.keys_id = keys["page_keys"], keys["keys_id"]
-    cache.texts_on_disk = folder / HTML_FILE
-    cache.base = {kind: dict(getattr(cache, kind)) for kind in ENTRY_KINDS}
+    cache = BuildCache()
+    if not (folder / HTML_FILE).is_file():
+        return cache
     delta = _read_pickle(folder / DELTA_FILE)  # none, or an unreadable one: the full files alone are valid
-    if isinstance(delta, dict) and delta.get("base_id") == cache.base_id != "":
-        for kind in ENTRY_KINDS:
-            if kind == "page_keys" and delta.get("keys_id") != cache.keys_id:
-                continue  # saved in full after this delta was written: it holds these changes already
-            entries = getattr(cache, kind)
-            entries.update(delta["changed"][kind])
-            for key in delta["removed"][kind]:
-                entries.pop(key, None)
-        for name in SITE_FIELDS:
-            setattr(cache, name, delta["site"][name])
+    updates = delta["parts"] if isinstance(delta, dict) and delta.get("version") == cache.version else {}
+    for part in PARTS:
+        saved = _read_pickle(folder / part.file)
+        if not isinstance(saved, dict) or saved.get("version") != cache.version:
+            continue  # this part starts afresh
+        for kind in part.kinds:
+            setattr(cache, kind, saved["entries"][kind])
+            cache.base[kind] = dict(saved["entries"][kind])
+        for name in part.fields:
+            setattr(cache, name, saved["fields"][name])
+            cache.base[name] = _snapshot(saved["fields"][name])
+        cache.saved_ids[part.file] = saved["id"]
+        update = updates.get(part.file)
+        if update is not None and update["id"] == saved["id"]:
+            for kind, entries in update["changed"].items():
+                getattr(cache, kind).update(entries)
+            for kind, keys in update["removed"].items():
+                for key in keys:
+                    getattr(cache, kind).pop(key, None)
+            for name, value in update["fields"].items():
+                setattr(cache, name, value)
+    cache.texts_on_disk = folder / HTML_FILE
     return cache
 
 
@@ -138,9 +154,9 @@ def _read_pickle(path: Path) -> Any:
 
 def store_html(site: Path, cache: BuildCache) -> set[str]:
     """Add the bodies' HTML that html.sqlite lacks (keyed by its digest, so never wrong for an
-    older cache: a build does this while its pages render), and return the digests it holds.
+    older cache), and return the digests it holds.
     A failure never fails the build: a body whose HTML is missing is rendered again."""
-    folder = cache_path(site).parent
+    folder = site / CACHE_DIR
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / ".gitignore").exists():
@@ -156,44 +172,57 @@ def store_html(site: Path, cache: BuildCache) -> set[str]:
     return stored.union(k for k, _ in added)
 
 
+def save_what_was_read(site: Path, cache: BuildCache) -> None:
+    """The bodies' HTML, and what was read when it is due in full: a build does this while its
+    pages render, leaving less for save_cache after them. (Safe before the output is written:
+    each of those entries is checked against its key.)"""
+    store_html(site, cache)
+    try:
+        if _changes(cache, READ) is None:
+            _save_in_full(site / CACHE_DIR, cache, READ)
+    except OSError:
+        pass
+
+
 def save_cache(site: Path, cache: BuildCache) -> None:
     """Write the cache atomically, bodies' HTML into html.sqlite; a failure never fails the build.
 
-    A part (PARTS) is written in full when much of it changed since its last full save, else
-    only its changes go into the delta file, with the site's fields. Full files are written
-    first: killed before the delta, the older delta names an older full file and is left out
-    where it does, and what is loaded is still a cache of some build."""
-    path = cache_path(site)
+    The parts due in full are written first, then the delta with the others' changes: killed
+    in between, the older delta names older full saves of those parts and is left out there."""
+    folder = site / CACHE_DIR
     try:
         stored = store_html(site, cache)
         wanted = {entry[3] for entry in cache.bodies.values()}
-        with _connect(path.parent / HTML_FILE) as db:
+        with _connect(folder / HTML_FILE) as db:
             db.executemany("DELETE FROM html WHERE key = ?", [(k,) for k in stored - wanted])
-        changed, removed = _changes(cache)
-        in_full = {part for part, kinds in PARTS.items() if not set(kinds) <= changed.keys()}
-        if CACHE_FILE in in_full or not cache.base_id:
-            slim = _without_texts(cache)
-            _write_pickle(path, slim)
-            cache.base_id = slim.base_id
-            in_full.add(CACHE_FILE)
-        if KEYS_FILE in in_full or not cache.keys_id:
-            cache.keys_id = secrets.token_hex(8)
-            _write_pickle(path.parent / KEYS_FILE, {"version": cache.version, "keys_id": cache.keys_id,
-                                                    "page_keys": cache.page_keys})
-            in_full.add(KEYS_FILE)
-        cache.base = cache.base or {}
-        for part in in_full:  # the full files now hold these entries: no change since
-            for kind in PARTS[part]:
-                changed[kind], removed[kind] = {}, set()
-                cache.base[kind] = dict(getattr(cache, kind))
-        if in_full == set(PARTS):  # the site's fields are in the full file too
-            (path.parent / DELTA_FILE).unlink(missing_ok=True)
-            return
-        _write_pickle(path.parent / DELTA_FILE, {
-            "base_id": cache.base_id, "keys_id": cache.keys_id, "changed": changed, "removed": removed,
-            "site": {name: getattr(cache, name) for name in SITE_FIELDS}})
+        updates = {}
+        for part in PARTS:
+            changes = _changes(cache, part)
+            if changes is None:
+                _save_in_full(folder, cache, part)
+            elif any(changes.values()):
+                updates[part.file] = {"id": cache.saved_ids[part.file], **changes}
+        if updates:
+            _write_pickle(folder / DELTA_FILE, {"version": cache.version, "parts": updates})
+        else:
+            (folder / DELTA_FILE).unlink(missing_ok=True)
     except (OSError, sqlite3.Error):
         pass
+
+
+def _save_in_full(folder: Path, cache: BuildCache, part: CachePart) -> None:
+    """Write `part` whole, without body text or HTML, under a new id: its changes start anew."""
+    saved_id = secrets.token_hex(8)
+    _write_pickle(folder / part.file, {
+        "version": cache.version, "id": saved_id,
+        "entries": {kind: {key: _slim(kind, entry) for key, entry in getattr(cache, kind).items()}
+                    for kind in part.kinds},
+        "fields": {name: getattr(cache, name) for name in part.fields}})
+    cache.saved_ids[part.file] = saved_id
+    for kind in part.kinds:
+        cache.base[kind] = dict(getattr(cache, kind))
+    for name in part.fields:
+        cache.base[name] = _snapshot(getattr(cache, name))
 
 
 def _write_pickle(path: Path, value: Any) -> None:
@@ -203,29 +232,37 @@ def _write_pickle(path: Path, value: Any) -> None:
     os.replace(tmp, path)
 
 
-def _changes(cache: BuildCache) -> tuple[dict[str, dict], dict[str, set]]:
-    """The entries changed and removed since the full files were written (those reused are the
-    very same objects), for the parts where they are few: a part left out is saved in full."""
-    changed, removed = {}, {}
-    for kinds in PARTS.values():
-        now = {kind: getattr(cache, kind) for kind in kinds}
-        base = {kind: cache.base[kind] if cache.base is not None else {} for kind in kinds}
-        limit = max(50, sum(map(len, now.values())) // DELTA_SHARE)
-        found = {kind: {key: entry for key, entry in now[kind].items() if not _same(entry, base[kind].get(key))}
-                 for kind in kinds}
-        gone = {kind: set(base[kind]) - set(now[kind]) for kind in kinds}
-        if cache.base is not None and sum(len(found[k]) + len(gone[k]) for k in kinds) <= limit:
-            changed.update((kind, {key: _slim(kind, entry) for key, entry in found[kind].items()})
-                           for kind in kinds)
-            removed.update(gone)
-    return changed, removed
+def _snapshot(value: Any) -> Any:
+    """A field as saved: its dicts are updated in place later (their values are not)."""
+    return dict(value) if isinstance(value, dict) else value
+
+
+def _changes(cache: BuildCache, part: CachePart) -> dict[str, dict] | None:
+    """The entries of `part` changed and removed since its full save (those reused are the very
+    same objects), and its fields changed, or None when it must be saved in full: never saved,
+    or too many entries changed."""
+    if part.file not in cache.saved_ids:
+        return None
+    limit = max(50, sum(len(getattr(cache, kind)) for kind in part.kinds) // DELTA_SHARE)
+    changed, removed, count = {}, {}, 0
+    for kind in part.kinds:
+        base, now = cache.base[kind], getattr(cache, kind)
+        changed[kind] = {key: entry for key, entry in now.items() if not _same(entry, base.get(key))}
+        removed[kind] = set(base) - set(now)
+        count += len(changed[kind]) + len(removed[kind])
+        if count > limit:
+            return None
+    fields = {name: getattr(cache, name) for name in part.fields
+              if not _same(getattr(cache, name), cache.base[name])}
+    return {"changed": {kind: {key: _slim(kind, entry) for key, entry in entries.items()}
+                        for kind, entries in changed.items() if entries},
+            "removed": {kind: keys for kind, keys in removed.items() if keys}, "fields": fields}
 
 
 def _same(entry: Any, before: Any) -> bool:
-    if entry is before:
-        return True
-    return type(entry) is tuple and type(before) is tuple and len(entry) == len(before) and \
-        all(a is b or a == b for a, b in zip(entry, before, strict=True))
+    """Unchanged: mostly the very same object (an entry reused), else equal (tuples compare
+    their items by identity first)."""
+    return entry is before or entry == before
 
 
 def _slim(kind: str, entry: Any) -> Any:
@@ -254,14 +291,6 @@ def _with(item: Any, name: str, value: Any) -> Any:
     new = copy.copy(item)
     object.__setattr__(new, name, value)  # frozen dataclasses: this copy is ours alone
     return new
-
-
-def _without_texts(cache: BuildCache) -> BuildCache:
-    """A copy of the cache's part in CACHE_FILE, with no body text and no HTML, under a new base id."""
-    return replace(cache, **{kind: {key: _slim(kind, entry) for key, entry in getattr(cache, kind).items()}
-                             for kind in PARTS[CACHE_FILE]},
-                   page_keys={}, stats={}, texts_on_disk=None, last=None, base=None,
-                   base_id=secrets.token_hex(8), keys_id="")
 
 
 def fingerprint(value: Any) -> Any:

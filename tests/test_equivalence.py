@@ -140,8 +140,8 @@ def test_edit_after_edit_the_cache_saved_as_deltas_stays_exact(big_site, tmp_pat
     site, options = built_copy(big_site, tmp_path)
     folder = site / ".stepstone"
     delta, read, rendered = (folder / name for name in ("build-cache.delta.pickle", "build-cache.pickle",
-                                                        "build-cache.keys.pickle"))
-    assert not delta.exists() and read.exists() and rendered.exists()
+                                                        "build-cache.output.pickle"))
+    assert read.exists() and rendered.exists()
 
     def written(path) -> tuple[int, int]:
         st = path.stat()
@@ -186,6 +186,39 @@ def test_a_build_killed_before_its_cache_delta_is_written_leaves_a_cache_that_st
         build(options)
         assert tree(site / "output") == cold(site, tmp_path / f"reference-{n}"), then
         assert_twin_follows(site)
+
+
+@pytest.mark.parametrize("edit, killed_at", [("added page", "build-cache.delta.pickle"),
+                                              ("template", "build-cache.output.pickle"),
+                                              ("template", "build-cache.delta.pickle")])
+def test_a_page_edited_back_after_a_killed_cache_save_is_written_again(big_site, tmp_path, monkeypatch,
+                                                                       edit, killed_at):
+    """What output/ holds (each page's render key, the output's id) is saved as one whole, apart
+    from what was read: killed between the files, a page edited and then edited back must not
+    be taken for unchanged (its output holds the edited version)."""
+    import generator.cache as cache_module
+    site, options = built_copy(big_site, tmp_path)
+    post = site / "content/blog/post-5.md"
+    original = post.read_text()
+    EDITS["body"](site)
+    build(options)                                   # post-5's new render key is in the delta
+    write, kills = cache_module._write_pickle, []
+
+    def killed(path, value):
+        if path.name == killed_at:
+            kills.append(path.name)
+            raise OSError("killed")
+        write(path, value)
+
+    monkeypatch.setattr(cache_module, "_write_pickle", killed)
+    EDITS[edit](site)                                # a part of the cache is saved in full
+    build(options)
+    monkeypatch.setattr(cache_module, "_write_pickle", write)
+    assert kills == [killed_at]
+    post.write_text(original)                        # post-5 as it was before its edit
+    build(options)
+    assert tree(site / "output") == cold(site, tmp_path / "reference")
+    assert_twin_follows(site)
 
 
 def test_a_page_read_again_gets_the_cascade_of_its_unchanged_section(big_site, tmp_path):
