@@ -27,7 +27,7 @@ from .errors import Location, Problem, SiteError, UsageError, error, has_errors,
 from .markup import BodyRenderer, LinkTargets, Markup
 from .offers import event_ics
 from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
-                     render_extras, render_page, render_site, tag_slug, template_for, template_problem)
+                     extra_pages, render_extras, render_page, render_site, tag_slug, template_for, template_problem)
 from .workers import Progress, default_jobs, map_chunks
 from .write import (CopiedFile, OutputFile, abandon_update, check_output_folder, commit_beside, discard_beside,
                     output_id_of, pending_update, plan_files, update_in_progress, update_site, write_beside,
@@ -199,12 +199,15 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     site, pdf_files, pdf_problems = _downloads(options, analysis, site, themes, cache)
     problems = _stop_on_errors([*problems, *pdf_problems], options.strict)
     current = output_id_of(options.output) == cache.output_id != ""
+    in_place = current and not pending_update(options.output)
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
-    if current and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
+    if in_place and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
         extras = [OutputFile(path, None, "theme") for path in cache.extras[1]]
-    else:
+    elif in_place:
         extras, render_problems = render_extras(site, env, theme)
         _stop_on_errors([*problems, *render_problems], options.strict)
+    else:  # a whole output is written: they are rendered while the pages are
+        extras = [OutputFile(made.path, None, "theme") for made in extra_pages(site)]
     pages = {output_path(p.url): p for p in site.pages}
     preview = [OutputFile("_stepstone/overlay.js", OVERLAY_SCRIPT.read_bytes(), "serve"),
                OutputFile("_stepstone/errors.json", b"[]", "serve")] if options.preview else []
@@ -218,16 +221,12 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     page_keys = {p.name: known[p.name] for p in set(pages.values()).difference(pages[path] for path in todo)}
     trash = options.site / CACHE_DIR / "trash"
     twin = None if options.preview else twin_path(options.output, options.site / CACHE_DIR)
-    in_place = current and not pending_update(options.output)
     lag = ready_twin(options.output, twin, trash) if in_place and twin is not None else ()
     if lag is None:
         twin, in_place = None, False  # a disk without hard links: output/ is written whole every time
     where = twin or options.output  # an update is written into the twin, then swapped in whole
     if not in_place:
         todo = list(pages)
-        if any(f.data is None for f in extras):  # a full write needs them after all
-            extras, _ = render_extras(site, env, theme)
-            files.update((f.path, f) for f in extras)
     site = _with_html(options, site, [pages[path] for path in todo], analysis.targets, cache)
 
     def render_into(staging: Path | None) -> str:
@@ -235,10 +234,24 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         files they replace), then name the whole output."""
         nonlocal keys, output_id
         update = None if staging else (where, cache.outputs, write_over if twin else write_beside)
-        done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], problems, staging,
+        late = staging is not None and any(files[f.path].data is None for f in extras)
+        found = list(problems)  # with the problems of the extras, reported with the pages' own
+        made: list[OutputFile] = []
+
+        def meanwhile() -> None:
+            if persistent:
+                save_what_was_read(options.site, cache)
+            if late:  # tag pages and 404, for a whole new output
+                extra_files, extra_problems = render_extras(site, env, theme)
+                made.extend(extra_files)
+                found.extend(extra_problems)
+
+        done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], found, staging,
                                    update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
-                                   making if staging else None,
-                                   meanwhile=(lambda: save_what_was_read(options.site, cache)) if persistent else None)
+                                   making if staging else None, meanwhile=meanwhile)
+        for extra in made:
+            write_file(staging, extra.path, extra.data)
+            files[extra.path] = extra
         rendered.update(done)
         mirrored.update(set(done).difference(unmirrored))
         for path, (_, shown, key) in rendered.items():

@@ -410,26 +410,40 @@ def _pages_in(value: Any, found: list[tuple[str, str]]) -> None:
         found.append((value.door.name, value.door.meta_digest))
 
 
-def render_extras(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:
-    """The pages Stepstone makes itself: tag pages, the tag index and the 404 page."""
+@dataclass(frozen=True)
+class ExtraPage:
+    """A page Stepstone makes itself: a tag page, the tag index or the 404 page."""
+
+    path: str
+    template: str
+    context: dict[str, Any]
+
+
+def extra_pages(site: Site) -> list[ExtraPage]:
+    """The pages Stepstone makes itself, ready to render: their paths are known before their HTML."""
     tags: dict[str, list[Page]] = {}
     for p in site.public_pages:
         for t in p.tags:
             tags.setdefault(t, []).append(p)
-    jobs = []
+    made = []
     if tags:
         tag_list = [(t, tag_slug(t), len(ps)) for t, ps in sorted(tags.items(), key=lambda kv: kv[0].lower())]
-        jobs.append(("tags/index.html", "tags.html", {**_common(site, "/tags/", True), "tags": tag_list,
-                                                      "title": "Tags", "tag_slug": tag_slug}))
+        made.append(ExtraPage("tags/index.html", "tags.html", {**_common(site, "/tags/", True), "tags": tag_list,
+                                                              "title": "Tags", "tag_slug": tag_slug}))
     for tag, pages in sorted(tags.items()):
         url = f"/tags/{tag_slug(tag)}/"
-        jobs.append((output_path(url), "tag.html", {**_common(site, url, True), "tag": tag,
-                                                    "title": f"Tagged “{tag}”", "pages": listing_order(pages),
-                                                    "tag_slug": tag_slug}))
-    jobs.append(("404.html", "404.html", {**_common(site, "/404.html", False), "title": "Page not found",
-                                          "recent": listing_order(p for p in site.public_pages
-                                                                  if not p.is_home)[:5]}))
-    return _collect(_emit(env, theme, path, name, context, "theme", 0) for path, name, context in jobs)
+        made.append(ExtraPage(output_path(url), "tag.html", {**_common(site, url, True), "tag": tag,
+                                                            "title": f"Tagged “{tag}”",
+                                                            "pages": listing_order(pages), "tag_slug": tag_slug}))
+    made.append(ExtraPage("404.html", "404.html", {**_common(site, "/404.html", False), "title": "Page not found",
+                                                   "recent": listing_order(p for p in site.public_pages
+                                                                           if not p.is_home)[:5]}))
+    return made
+
+
+def render_extras(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:
+    """The HTML of the pages Stepstone makes itself."""
+    return _collect(_emit(env, theme, e.path, e.template, e.context, "theme", 0) for e in extra_pages(site))
 
 
 def render_site(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:

@@ -123,6 +123,27 @@ def test_a_failed_in_place_update_leaves_no_trace(big_site, tmp_path):
     assert tree(site / "output") == before           # no half-written page, no temporary file, no mark
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_whole_new_output_reports_broken_tag_and_page_templates_together_and_writes_nothing(
+        big_site, tmp_path, jobs):
+    """Tag pages render while the content pages do: their template errors come in the same report."""
+    import shutil
+    from generator.errors import SiteError
+    site, options = built_copy(big_site, tmp_path)
+    before = tree(site / "output")
+    shutil.rmtree(site / ".stepstone")               # no cache: a whole new output is written
+    templates = site / "themes/default/templates"
+    templates.mkdir(parents=True)
+    (templates / "page.html").write_text('{% extends "base.html" %}{% block main %}{{ page.title.nope() }}'
+                                         '{% endblock %}\n')
+    (templates / "tag.html").write_text('{% extends "base.html" %}{% block main %}{{ tag.nope() }}{% endblock %}\n')
+    with pytest.raises(SiteError) as failed:
+        build(BuildOptions(site=site, jobs=jobs, today=TODAY))
+    where = {p.location.path for p in failed.value.problems}
+    assert {"themes/default/templates/page.html", "themes/default/templates/tag.html"} <= where, where
+    assert tree(site / "output") == before
+
+
 def test_a_build_killed_while_replacing_files_is_followed_by_a_whole_new_output(big_site, tmp_path):
     site, options = built_copy(big_site, tmp_path)
     out = site / "output"
