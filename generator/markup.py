@@ -16,6 +16,7 @@ from typing import Mapping
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.html_blocks import block_names
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
@@ -49,7 +50,7 @@ class Markup:
 def make_markdown(raw_html: bool = True) -> MarkdownIt:
     """One configured parser: CommonMark plus tables, strikethrough, task lists, footnotes, anchors.
     `raw_html` False (`[markdown] unsafe_html = false`) shows HTML tags in bodies as text: for sites
-    that publish what others wrote. The fast engine never sees a tag, so it needs no such switch."""
+    that publish what others wrote. (The fast engine then leaves every body with a tag to this one.)"""
     md = MarkdownIt("commonmark", {"html": raw_html})
     md.enable(["table", "strikethrough"])
     md.use(tasklists_plugin, enabled=True, label=True)
@@ -155,25 +156,35 @@ def _rewrite(token: Token, attr: str, page_name: str, source: str, line: int, ta
 # --- the fast path --------------------------------------------------------------------
 # markdown-it-pyrs is a compiled port of the same parser. Its CommonMark, tables and
 # strikethrough give the same HTML as the reference; its task lists, footnotes and heading
-# anchors do not, so a body using those (or raw HTML, which could hold links or headings)
-# goes to the reference engine, and heading ids are added here with the reference's rule.
+# anchors do not, so a body using those goes to the reference engine, and heading ids are
+# added here with the reference's rule. Raw HTML goes there too, unless its tags are plain
+# (see PLAIN_TAG) and the site lets raw HTML through.
 # tests/test_fast_markdown.py checks both paths agree on every sample site and the corpus.
 
 # The patterns below look at whole lines; each starts with a newline (the text is given one in
 # front), which lets Python's regex engine skip ahead to line starts instead of trying every character.
 TASK_ITEM = re.compile(r"\n[ \t>]*(?:[-*+]|\d+[.)])[ \t]+\[[ xX]\]")
 HTML_TAG = re.compile(r"<[A-Za-z/!?]")
+# Raw HTML the fast path takes: tags on one line, their attributes double-quoted without < or >
+# (so stripping tags for heading ids and summaries leaves the text the reference's tokens hold),
+# and none of the tags the fast path looks for in its own output (links, images, paragraphs,
+# headings, quotes), which it would take for its own. Only inline tags: the HTML blocks that
+# block-level tags open (and script, pre, style, textarea) end differently in a list item.
+BLOCK_TAGS = "|".join(sorted([*block_names, "script", "pre", "style", "textarea"], key=len, reverse=True))
+PLAIN_TAG = re.compile(rf'</?(?!(?i:{BLOCK_TAGS})(?![A-Za-z0-9-]))[A-Za-z][A-Za-z0-9-]*(?:[ \t]+[A-Za-z_:][-\w:.]*(?:="[^"<>\n]*")?)*[ \t]*/?>')
+LOOKED_FOR = re.compile(r'<a href="|<img src="|</?(?:p|h[1-6]|blockquote)\b')
 # Deep nesting (five quotes or list markers in a row, or a list item indented 20 columns) goes to
 # the reference too: its nesting limit differs, and tens of thousands of levels overflow the
 # compiled parser's stack and kill the process.
 DEEP_NESTING = re.compile(r"\n(?:[ \t]*(?:>[ \t]*|(?:[-*+]|\d{1,9}[.)])[ \t]+){5}|[ \t]{20,}(?:[-*+]|\d{1,9}[.)])[ \t])")
 # Where the two engines part ways on text that has none of those, found by comparing them on
-# random bodies (tests/test_fast_markdown.py): four tildes in a row, an empty list item (which may
+# random bodies (tests/test_fast_markdown.py): four tildes in a row, a code span of blanks, an empty list item (which may
 # end a paragraph in one only), link reference definitions, and, within one run of lines without
 # a blank one (a blank line ends quotes' paragraphs and tables in both):
 # - a table beside a quote or list, which ends the table in the reference only;
 # - a table's delimiter row under a line without a pipe (or under nothing);
 # - a numbered item after a quote's paragraph: the reference starts a list, the fast path goes on.
+BLANK_CODE = re.compile(r"`[ \t\n]{3,}`")  # a code span of three blanks or more: the fast path trims it
 EMPTY_ITEM = re.compile(r"\n[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]*(?=\n|\Z)")
 REFERENCE_DEFINITION = re.compile(r"\n[ \t>]*\[[^\]\n]*\]:")
 BLANK_LINES = re.compile(r"\n[ \t]*(?=\n)")
@@ -183,16 +194,21 @@ QUOTE_LINE = re.compile(r"\n[ \t]*>")
 NUMBER_LINE = re.compile(r"\n[ \t>]*\d{1,9}[.)]")
 
 
-def _needs_reference(body: str) -> bool:
+def _needs_reference(body: str, raw_html: bool) -> bool:
     """Whether a body uses what only the reference engine renders as the site expects."""
     text = "\n" + body
-    return "[^" in body or ("<" in body and HTML_TAG.search(body) is not None) or \
+    return "[^" in body or ("<" in body and HTML_TAG.search(body) is not None and
+                            not (raw_html and _plain_tags(body))) or \
         ("[" in body and TASK_ITEM.search(text) is not None) or DEEP_NESTING.search(text) is not None or \
         not _engines_agree(text)
 
 
+def _plain_tags(body: str) -> bool:
+    return LOOKED_FOR.search(body) is None and all(PLAIN_TAG.match(body, m.start()) for m in HTML_TAG.finditer(body))
+
+
 def _engines_agree(text: str) -> bool:
-    if "~~~~" in text or EMPTY_ITEM.search(text) or ("]:" in text and REFERENCE_DEFINITION.search(text)):
+    if "~~~~" in text or EMPTY_ITEM.search(text) or ("`" in text and BLANK_CODE.search(text)) or ("]:" in text and REFERENCE_DEFINITION.search(text)):
         return False
     rows, quotes = DELIMITER_ROW.search(text), ">" in text
     for run in BLANK_LINES.split(text) if rows or quotes else ():
@@ -218,11 +234,13 @@ def _plain_text(html_fragment: str) -> str:
 
 
 class FastMarkdown:
-    """Renders plain CommonMark bodies with markdown-it-pyrs, exactly as `render_body` would."""
+    """Renders plain CommonMark bodies with markdown-it-pyrs, exactly as `render_body` would
+    with make_markdown(raw_html)."""
 
-    def __init__(self):
+    def __init__(self, raw_html: bool = True):
         import markdown_it_pyrs
         self.md = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
+        self.raw_html = raw_html  # else a body with tags goes to the reference, which shows them as text
         # Sites repeat themselves (the same headings, links to the same pages from one folder):
         # each heading's slug and each address, from a folder, is worked out once.
         self.slugs: dict[str, str] = {}
@@ -243,7 +261,7 @@ class FastMarkdown:
         return importlib.util.find_spec("markdown_it_pyrs") is not None
 
     def handles(self, body: str) -> bool:
-        return not _needs_reference(body)
+        return not _needs_reference(body, self.raw_html)
 
     def render(self, body: str, page_name: str, source: str, body_start: int,
                targets: LinkTargets) -> tuple[Markup, list[Problem]] | None:
@@ -300,7 +318,7 @@ class BodyRenderer:
     """Renders bodies with the fast engine where it gives the reference's result, else the reference."""
 
     def __init__(self, raw_html: bool = True):
-        self.fast = FastMarkdown() if FastMarkdown.available() else None
+        self.fast = FastMarkdown(raw_html) if FastMarkdown.available() else None
         self.raw_html = raw_html
         self.reference: MarkdownIt | None = None  # made on first use: most bodies never need it
 

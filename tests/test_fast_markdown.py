@@ -60,6 +60,9 @@ TRICKY = {
     "tables": "| a | b |\n|---|:-:|\n| ~~x~~ | **y** |\n",
     "first paragraph": "- list first\n\nthen the *real*\nparagraph &amp; more\n",
     "entities": "Caf&eacute; &copy; 2026 &#35; \\* not em\n",
+    "plain tags": '<a class="cta" href="/trial/">Start</a> and <em>more</em> [x](other.md)\n\n'
+                  '## A <span class="x">tagged</span> heading\n\n<kbd>Ctrl</kbd> + <kbd>C</kbd><br/>\n'
+                  '<custom-box data-x="1">\n\n*md* after\n',
 }
 
 
@@ -75,9 +78,20 @@ def test_tricky_bodies_render_the_same(name, tmp_path):
 
 
 @pytest.mark.parametrize("body", ["- [ ] task\n", "Note.[^1]\n\n[^1]: x\n", "<a href='x.md'>x</a>\n",
-                                  "> 1. [x] done\n", "<h2>raw</h2>\n"])
+                                  "> 1. [x] done\n", "<h2>raw</h2>\n", '<a href="other.md">raw link</a>\n',
+                                  "<p>raw paragraph</p>\n", '<span title="a>b">x</span>\n', "<!-- note -->\n",
+                                  "<https://example.com>\n", '<div class="note">\n\nx\n\n</div>\n', "<pre>\nx\n</pre>\n"])
 def test_bodies_with_features_it_lacks_go_to_the_reference(body):
     assert not FastMarkdown().handles(body)
+
+
+def test_a_site_that_shows_tags_as_text_leaves_every_tag_to_the_reference():
+    body = '<a class="cta" href="/trial/">Start</a>\n'
+    assert FastMarkdown(raw_html=True).handles(body)
+    assert not FastMarkdown(raw_html=False).handles(body)
+    targets = LinkTargets("/", {}, {}, {}, frozenset())
+    shown = BodyRenderer(raw_html=False).render(body, "page", "content/page.md", 5, targets)[0].html
+    assert "&lt;a class" in shown
 
 
 def test_the_build_uses_both_engines_and_the_output_does_not_change(make_site, build_site, monkeypatch):
@@ -102,18 +116,23 @@ BODY_LINES = ["| a | b |", "|---|---:|", "| 1 | ~~2~~ |", "a | b", "--- | ---", 
               "```", "~~~", "    indented code", "*em* **strong** `code|pipe`", "~~gone~~ ~~~x~~~", "-", "+",
               "2. two", "10) ten", "    - deep", "> > nested", "> 1. in quote", "  > quote in item", "\t| tab |",
               "|:-|", "a\\|b | c", "[ref]: other.md", "[ref] and [x][ref]", "Text with | pipe", "| one |", "x |",
-              ":-:", "| - | x |", "  2. two", ">     code"]
+              ":-:", "| - | x |", "  2. two", ">     code",
+              '<a class="cta" href="/trial/">Go</a>', "<div>", "</div>", '<div class="note">', "<br>",
+              "<em>x</em> [link](other.md)", '<span id="s">in</span> text', "# Head <em>x</em> &amp; y",
+              '<img alt="x" src="pic.png">', "<details>", "<summary>More</summary>", "</details>",
+              "<custom-tag>", "<b>bold", "</b>", "a `   ` b", "` ", "x `", "<pre>", "</pre>", "<script>"]
 FAST_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 
 
 @settings(max_examples=FAST_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(BODY_LINES), min_size=1, max_size=14))
-def test_any_body_renders_as_the_reference_whichever_engine_takes_it(lines):
+@pytest.mark.parametrize("raw_html", [True, False])
+def test_any_body_renders_as_the_reference_whichever_engine_takes_it(raw_html, lines):
     body = "\n".join(lines) + "\n"
     targets = LinkTargets("/", {"page": "/page/", "other": "/other/"}, {"/page/": "page", "/other/": "other"},
                           {}, frozenset())
-    assert BodyRenderer().render(body, "page", "content/page.md", 5, targets) == \
-        render_body(make_markdown(), body, "page", "content/page.md", 5, targets)
+    assert BodyRenderer(raw_html).render(body, "page", "content/page.md", 5, targets) == \
+        render_body(make_markdown(raw_html), body, "page", "content/page.md", 5, targets)
 
 
 def test_a_link_whose_address_is_also_written_in_code_goes_to_the_reference():
