@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 import traceback
 from functools import cached_property
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import jinja2
@@ -62,9 +63,13 @@ def find_theme(site: Path, name: str, line: int = 0) -> tuple[Theme, list[Proble
     return Theme(name, tuple(folders), tuple(labels)), problems
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
 def long_date(value: dt.date | None) -> str:
     """'2 November 2026': unambiguous for readers everywhere."""
-    return f"{value.day} {value:%B %Y}" if value else ""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}" if value else ""
 
 
 def event_time(start: dt.datetime, end: dt.datetime | None = None) -> str:
@@ -165,9 +170,19 @@ class Site:
         return [p for p in self.pages if self.is_public(p)]
 
     @cached_property
-    def candidates(self) -> dict[str, str]:
-        """Door name -> its CTA block for the per-visitor script, filled as pages are rendered."""
+    def candidates(self) -> dict[str, Cta]:
+        """Door name -> its CTA with the block for the per-visitor script, filled as pages are rendered."""
         return {}
+
+    @cached_property
+    def sections(self) -> dict[str, list[Page]]:
+        """Folder -> the public pages directly in it and the listings of its subfolders, as listed."""
+        found: dict[str, list[Page]] = {}
+        for p in self.public_pages:
+            if not p.is_home:
+                folder = posixpath.dirname(posixpath.dirname(p.name) if p.is_listing else p.name)
+                found.setdefault(folder, []).append(p)
+        return {folder: listing_order(pages) for folder, pages in found.items()}
 
 
 @dataclass(frozen=True)
@@ -268,15 +283,7 @@ def _inline_form(site: Site, page: Page) -> FormSpec | None:
 
 def _children(site: Site, listing: Page) -> list[Page]:
     """Public pages directly in a listing's folder, and the listings of its subfolders."""
-    section = listing.section if not listing.is_home else ""
-    found = []
-    for p in site.public_pages:
-        if p is listing or p.is_home:
-            continue
-        folder = str(PurePosixPath(p.name).parent.parent if p.is_listing else PurePosixPath(p.name).parent)
-        if (folder if folder != "." else "") == section:
-            found.append(p)
-    return listing_order(found)
+    return [p for p in site.sections.get(listing.section if not listing.is_home else "", ()) if p is not listing]
 
 
 def _menu(site: Site, current_url: str) -> list[MenuLink]:
@@ -380,10 +387,13 @@ def render_page(site: Site, env: jinja2.Environment, theme: Theme, page: Page
     file, problem = _emit(env, theme, output_path(page.url), choose_template(page), context,
                           page.source, page.where("layout").line if page.layout else 1)
     shown: list[tuple[str, str]] = []
-    for key, value in context.items():
-        if key not in ("site", "funnel", "content", "page"):
-            _pages_in(value, shown)
+    for key in SHOWING_PAGES:
+        _pages_in(context[key], shown)
     return file, problem, tuple(shown)
+
+
+# The keys of page_context that show other pages (a guard test checks that no other key does).
+SHOWING_PAGES = ("cta", "later", "related", "cross_sell", "children", "recent")
 
 
 def _candidate(site: Site, env: jinja2.Environment, cta: Cta) -> Cta:
@@ -393,8 +403,8 @@ def _candidate(site: Site, env: jinja2.Environment, cta: Cta) -> Cta:
     if cta.door.name not in memo:
         html = env.get_template("partials/cta.html").render(cta=cta, site=site.config,
                                                             base_path=site.config.base_path)
-        memo[cta.door.name] = SafeHTML(html)
-    return replace(cta, html=memo[cta.door.name])
+        memo[cta.door.name] = replace(cta, html=SafeHTML(html))
+    return memo[cta.door.name]
 
 
 def _pages_in(value: Any, found: list[tuple[str, str]]) -> None:

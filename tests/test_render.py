@@ -207,3 +207,28 @@ def test_public_pages_carry_share_cards_and_gated_pages_do_not(make_site, build_
     assert '<meta name="twitter:card" content="summary_large_image">' in html
     gated = (site / "output/club/welcome/index.html").read_text()
     assert "og:" not in gated and 'rel="canonical"' not in gated and '<meta name="robots" content="noindex">' in gated
+
+
+def test_pages_shown_to_a_template_are_found_where_the_build_looks_for_them(make_site):
+    """A page's HTML is rendered again when a page it shows changes: those are looked for only
+    under render.SHOWING_PAGES, so no other key of the context may hold a page."""
+    from conftest import REPO, TODAY
+    from generator.build import BuildOptions, analyse
+    from generator.render import SHOWING_PAGES, _pages_in, page_context
+    seen = set()
+    selling = make_site({
+        "content/index.md": page("Home", "awareness"),
+        "content/trial/a.md": page("A", "trial", offer="{headline: A}", cross_sell="[trial/b]"),
+        "content/trial/b.md": page("B", "trial", offer="{headline: B}"),
+    })
+    for folder in (REPO, REPO / "tests/golden/site", REPO / "generator/starters/lifecycle", selling):
+        site = analyse(BuildOptions(site=folder, jobs=1, today=TODAY)).site
+        for page_ in site.pages:
+            for key, value in page_context(site, page_).items():
+                found: list = []
+                _pages_in(value, found)
+                if key in SHOWING_PAGES:
+                    seen.update([key] if found else [])
+                else:
+                    assert not found or key == "page", (page_.name, key)
+    assert seen == set(SHOWING_PAGES)  # the sample sites show pages under every one of them
