@@ -58,7 +58,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/stepstone-bench"))
     args = parser.parse_args()
     work = args.work
-    shutil.rmtree(work, ignore_errors=True)
+    earlier = work.with_name(work.name + ".earlier")  # the last run's files: deleted after this one's builds
+    if work.exists():
+        shutil.rmtree(earlier, ignore_errors=True)
+        work.rename(earlier)
     work.mkdir(parents=True)
     site = work / "site"
     subprocess.run([sys.executable, str(BENCH / "make_site.py"), "--pages", str(args.pages), "--out", str(site)],
@@ -127,6 +130,7 @@ def main() -> None:
     subprocess.run(build, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     serve_times = serve_saves(site, page, original, max(args.runs, 5))
     shutil.rmtree(aside, ignore_errors=True)
+    shutil.rmtree(earlier, ignore_errors=True)
     rows = {name: statistics.median(times) for name, times in runs.items()}
     cold_time = rows["stepstone cold"]
     print(f"\n{args.pages} pages, median of {args.runs} runs, wall seconds\n")
