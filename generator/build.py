@@ -201,13 +201,15 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     current = output_id_of(options.output) == cache.output_id != ""
     in_place = current and not pending_update(options.output)
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
+    extra_jobs = None  # the tag pages and 404 to render while the pages are, for a whole new output
     if in_place and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
         extras = [OutputFile(path, None, "theme") for path in cache.extras[1]]
     elif in_place:
         extras, render_problems = render_extras(site, env, theme)
         _stop_on_errors([*problems, *render_problems], options.strict)
-    else:  # a whole output is written: they are rendered while the pages are
-        extras = [OutputFile(made.path, None, "theme") for made in extra_pages(site)]
+    else:
+        extra_jobs = extra_pages(site)
+        extras = [OutputFile(job.path, None, "theme") for job in extra_jobs]
     pages = {output_path(p.url): p for p in site.pages}
     preview = [OutputFile("_stepstone/overlay.js", OVERLAY_SCRIPT.read_bytes(), "serve"),
                OutputFile("_stepstone/errors.json", b"[]", "serve")] if options.preview else []
@@ -242,7 +244,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             if persistent:
                 save_what_was_read(options.site, cache)
             if late:  # tag pages and 404, for a whole new output
-                extra_files, extra_problems = render_extras(site, env, theme)
+                extra_files, extra_problems = render_extras(site, env, theme, extra_jobs)
                 made.extend(extra_files)
                 found.extend(extra_problems)
 

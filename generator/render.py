@@ -451,9 +451,11 @@ def extra_pages(site: Site) -> list[ExtraPage]:
     return made
 
 
-def render_extras(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:
-    """The HTML of the pages Stepstone makes itself."""
-    return _collect(_emit(env, theme, e.path, e.template, e.context, "theme", 0) for e in extra_pages(site))
+def render_extras(site: Site, env: jinja2.Environment, theme: Theme, extras: list[ExtraPage] | None = None
+                  ) -> tuple[list[OutputFile], list[Problem]]:
+    """The HTML of the pages Stepstone makes itself (`extras`, when extra_pages made them already)."""
+    extras = extra_pages(site) if extras is None else extras
+    return _collect(_emit(env, theme, e.path, e.template, e.context, "theme", 0) for e in extras)
 
 
 def render_site(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[list[OutputFile], list[Problem]]:
