@@ -201,12 +201,9 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     current = output_id_of(options.output) == cache.output_id != ""
     in_place = current and not pending_update(options.output)
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
-    extra_jobs = None  # the tag pages and 404 to render while the pages are, for a whole new output
+    extra_jobs = None  # the tag pages and 404 to render while the pages are
     if in_place and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
         extras = [OutputFile(path, None, "theme") for path in cache.extras[1]]
-    elif in_place:
-        extras, render_problems = render_extras(site, env, theme)
-        _stop_on_errors([*problems, *render_problems], options.strict)
     else:
         extra_jobs = extra_pages(site)
         extras = [OutputFile(job.path, None, "theme") for job in extra_jobs]
@@ -236,14 +233,14 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         files they replace), then name the whole output."""
         nonlocal keys, output_id
         update = None if staging else (where, cache.outputs, write_over if twin else write_beside)
-        late = staging is not None and any(files[f.path].data is None for f in extras)
+        late = extra_jobs is not None or staging is not None and any(files[f.path].data is None for f in extras)
         found = list(problems)  # with the problems of the extras, reported with the pages' own
         made: list[OutputFile] = []
 
         def meanwhile() -> None:
             if persistent:
                 save_what_was_read(options.site, cache)
-            if late:  # tag pages and 404, for a whole new output
+            if late:  # tag pages and 404: changed, or for a whole new output
                 extra_files, extra_problems = render_extras(site, env, theme, extra_jobs)
                 made.extend(extra_files)
                 found.extend(extra_problems)
@@ -251,8 +248,9 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], found, staging,
                                    update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
                                    making if staging else None, meanwhile=meanwhile)
-        for extra in made:
-            write_file(staging, extra.path, extra.data)
+        for extra in made:  # in place, those that differ are written with the other files
+            if staging is not None:
+                write_file(staging, extra.path, extra.data)
             files[extra.path] = extra
         rendered.update(done)
         mirrored.update(set(done).difference(unmirrored))

@@ -123,15 +123,16 @@ def test_a_failed_in_place_update_leaves_no_trace(big_site, tmp_path):
     assert tree(site / "output") == before           # no half-written page, no temporary file, no mark
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_whole_new_output_reports_broken_tag_and_page_templates_together_and_writes_nothing(
-        big_site, tmp_path, jobs):
-    """Tag pages render while the content pages do: their template errors come in the same report."""
+@pytest.mark.parametrize("jobs, whole", [(1, True), (2, True), (2, False)])
+def test_broken_tag_and_page_templates_are_reported_together_and_nothing_is_written(big_site, tmp_path, jobs, whole):
+    """Tag pages render while the content pages do (for a whole new output, or in place): their
+    template errors come in the same report, and output/ stays as it was."""
     import shutil
     from generator.errors import SiteError
     site, options = built_copy(big_site, tmp_path)
     before = tree(site / "output")
-    shutil.rmtree(site / ".stepstone")               # no cache: a whole new output is written
+    if whole:
+        shutil.rmtree(site / ".stepstone")           # no cache: a whole new output is written
     templates = site / "themes/default/templates"
     templates.mkdir(parents=True)
     (templates / "page.html").write_text('{% extends "base.html" %}{% block main %}{{ page.title.nope() }}'
@@ -142,6 +143,10 @@ def test_a_whole_new_output_reports_broken_tag_and_page_templates_together_and_w
     where = {p.location.path for p in failed.value.problems}
     assert {"themes/default/templates/page.html", "themes/default/templates/tag.html"} <= where, where
     assert tree(site / "output") == before
+    shutil.rmtree(site / "themes")
+    build(BuildOptions(site=site, jobs=jobs, today=TODAY))
+    assert tree(site / "output") == cold(site, tmp_path / "reference")
+    assert_twin_follows(site)
 
 
 def test_a_build_killed_while_replacing_files_is_followed_by_a_whole_new_output(big_site, tmp_path):
