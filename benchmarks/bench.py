@@ -10,6 +10,7 @@ Not a test: run it by hand and paste the table into the issue.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import socket
 import shutil
@@ -40,8 +41,11 @@ HUGO_LAYOUT = "<!doctype html><title>{{ .Title }}</title><h1>{{ .Title }}</h1>{{
 
 
 def timed(cmd: list[str], cwd: Path | None = None, before=None) -> float:
+    """Wall time of `cmd`, started with the disk's write-back of earlier runs done: a build right
+    after another one's 200 MB would pay for the kernel writing (and, on ext4, placing) those."""
     if before:
         before()
+    os.sync()
     started = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
