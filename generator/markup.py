@@ -171,15 +171,16 @@ HTML_TAG = re.compile(r"<[A-Za-z/!?]")
 # headings, quotes), which it would take for its own. Only inline tags: the HTML blocks that
 # block-level tags open (and script, pre, style, textarea) end differently in a list item.
 BLOCK_TAGS = "|".join(sorted([*block_names, "script", "pre", "style", "textarea"], key=len, reverse=True))
-PLAIN_TAG = re.compile(rf'</?(?!(?i:{BLOCK_TAGS})(?![A-Za-z0-9-]))[A-Za-z][A-Za-z0-9-]*(?:[ \t]+[A-Za-z_:][-\w:.]*(?:="[^"<>\n]*")?)*[ \t]*/?>')
+PLAIN_TAG = re.compile(rf'</?(?!(?i:{BLOCK_TAGS})(?![A-Za-z0-9-]))[A-Za-z][A-Za-z0-9-]*'  # a name, not a block's
+                       r'(?:[ \t]+[A-Za-z_:][-\w:.]*(?:="[^"<>\n]*")?)*[ \t]*/?>')  # plain attributes
 LOOKED_FOR = re.compile(r'<a href="|<img src="|</?(?:p|h[1-6]|blockquote)\b')
 # Deep nesting (five quotes or list markers in a row, or a list item indented 20 columns) goes to
 # the reference too: its nesting limit differs, and tens of thousands of levels overflow the
 # compiled parser's stack and kill the process.
 DEEP_NESTING = re.compile(r"\n(?:[ \t]*(?:>[ \t]*|(?:[-*+]|\d{1,9}[.)])[ \t]+){5}|[ \t]{20,}(?:[-*+]|\d{1,9}[.)])[ \t])")
 # Where the two engines part ways on text that has none of those, found by comparing them on
-# random bodies (tests/test_fast_markdown.py): four tildes in a row, a code span of blanks, an empty list item (which may
-# end a paragraph in one only), link reference definitions, and, within one run of lines without
+# random bodies (tests/test_fast_markdown.py): four tildes in a row, a code span of blanks, an empty
+# list item (which may end a paragraph in one only), link reference definitions, and, within one run of lines without
 # a blank one (a blank line ends quotes' paragraphs and tables in both):
 # - a table beside a quote or list, which ends the table in the reference only;
 # - a table's delimiter row under a line without a pipe (or under nothing);
@@ -208,7 +209,8 @@ def _plain_tags(body: str) -> bool:
 
 
 def _engines_agree(text: str) -> bool:
-    if "~~~~" in text or EMPTY_ITEM.search(text) or ("`" in text and BLANK_CODE.search(text)) or ("]:" in text and REFERENCE_DEFINITION.search(text)):
+    if "~~~~" in text or EMPTY_ITEM.search(text) or ("`" in text and BLANK_CODE.search(text)) or \
+            ("]:" in text and REFERENCE_DEFINITION.search(text)):
         return False
     rows, quotes = DELIMITER_ROW.search(text), ">" in text
     for run in BLANK_LINES.split(text) if rows or quotes else ():
