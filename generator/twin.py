@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .write import (MARKER, CopiedFile, OutputFile, exchange, make_folder_of, marker, output_id_of,
-                    remove_empty_folders, remove_files, retire, safe_relative, write_file)
+                    remove_empty_folders, remove_files, retire, safe_relative)
 
 TWIN = "twin"  # under .stepstone/
 
@@ -152,9 +152,13 @@ def catch_up(out: Path, twin: Path, paths: Iterable[str]) -> None:
 def write_over(twin: Path, path: str, data: bytes) -> None:
     """Write a file of the (untrusted) twin: its old link removed first, so output/'s file is never
     written through, and no rename, which costs a disk flush on ext4 when it replaces a file."""
-    target = twin / path
-    target.unlink(missing_ok=True)
-    write_file(twin, path, data)
+    target = os.path.join(twin, path)
+    try:
+        os.unlink(target)  # then its folder is there: no mkdir to try
+    except FileNotFoundError:
+        make_folder_of(target)
+    with open(target, "wb") as f:
+        f.write(data)
 
 
 def update_twin(twin: Path, changed: dict[str, OutputFile | CopiedFile], removed: Iterable[str],
