@@ -21,6 +21,7 @@ from .workers import Progress, map_chunks
 CONTENT_DIR = "content"
 SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
 URL_UNSAFE = set(':#?%"<>\\^`{|}')  # in a page's file or folder name, these would break its address
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_./ -]*")  # a name with none of those (nor unprintable ones): most
 KNOWN_KEYS = {"title", "step", "date", "summary", "tags", "draft", "slug", "weight", "layout", "next",
               "offer", "form", "thank_you", "coupon", "event", "cross_sell", "cascade", "image",
               "description", "download"}
@@ -92,7 +93,7 @@ class Page:
     cross_sell: tuple[str, ...] = ()
     image: str = ""
     params: tuple[tuple[str, Any], ...] = field(default=(), hash=False)  # the owner's own keys: lists too
-    origins: tuple[tuple[str, Location], ...] = ()  # key -> where it was written (own or cascade)
+    origins: tuple[tuple[str, str, int], ...] = ()  # (key, file, line) where each was written (own or cascade)
     meta_digest: str = ""  # hash of everything but the body: what other pages' HTML may show of it
 
     @property
@@ -122,7 +123,11 @@ class Page:
         return self.coupon.expires if self.coupon else None
 
     def where(self, key: str) -> Location:
-        return dict(self.origins).get(key, Location(self.source, 1))
+        """Where a key was written (as plain tuples, kept by the cache: a third faster to load)."""
+        for name, path, line in self.origins:
+            if name == key:
+                return Location(path, line)
+        return Location(self.source, 1)
 
 
 @dataclass(frozen=True)
@@ -209,9 +214,9 @@ class _Checker:
         return value
 
 
-def _name_and_url(rel: PurePosixPath, slug: str) -> tuple[str, str]:
-    name = str(rel.with_suffix(""))
-    parts = list(rel.with_suffix("").parts)
+def _name_and_url(name: str, slug: str) -> tuple[str, str]:
+    """A page's name (its path under content/ without .md, '/'-separated) and its URL."""
+    parts = name.split("/")
     if parts in (["index"], ["_index"]):
         return name, "/"
     if parts[-1] == "_index":
@@ -250,8 +255,9 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
     if slug and not SLUG.match(slug):
         c.fail("slug", f"slug '{slug}' may contain only letters, digits, '-' and '_' (no spaces or slashes)")
         slug = ""
-    unsafe = sorted({ch for ch in (parsed.name if not slug else parsed.name.rpartition("/")[0])
-                     if not ch.isprintable() or ch in URL_UNSAFE})
+    in_address = parsed.name if not slug else parsed.name.rpartition("/")[0]
+    unsafe = sorted({ch for ch in in_address if not ch.isprintable() or ch in URL_UNSAFE}) \
+        if not PLAIN_NAME.fullmatch(in_address) else ()
     if unsafe:
         shown = ", ".join(repr(ch) for ch in unsafe)
         c.problems.append(error(parsed.source, 1, f"the file or folder name holds {shown}, which cannot be part "
@@ -302,7 +308,7 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
                                   "cascade: works only in a section's _index.md; it is ignored here"))
     if "date" in data and isinstance(data["date"], str) and not data["date"].strip():
         data.pop("date")
-    name, url = _name_and_url(PurePosixPath(parsed.name + ".md"), slug)
+    name, url = _name_and_url(parsed.name, slug)
     page = Page(
         name=name, source=parsed.source, url=url, title=title, step=step, body=parsed.body,
         body_start=parsed.body_start, date=c.date(data.get("date"), "date"),
@@ -313,7 +319,7 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
         event=event, download=download, cross_sell=tuple(_ref(n) for n in c.names(data.get("cross_sell"), "cross_sell")),
         image=c.text(data, "image").strip(),
         params=tuple(sorted((k, v) for k, v in own.items() if k not in KNOWN_KEYS)),
-        origins=tuple(sorted(origins.items())),
+        origins=tuple((key, loc.path, loc.line) for key, loc in sorted(origins.items())),
         meta_digest=digest(parsed.name + parsed.front_digest + repr(sorted(
             (k, repr(v)) for k, (v, _) in cascade.items() if k not in own))),
     )
@@ -401,7 +407,8 @@ def _read_chunk(state: tuple[Path, dict[str, dict] | None], rels: list[tuple[str
     root, cascades = state
     done = []
     for rel, stat in rels:
-        raw = (root / rel).read_bytes()
+        with open(os.path.join(root, rel), "rb") as f:
+            raw = f.read()
         entry = SourceEntry(stat, digest(raw), *parse_source(raw, rel[:-3], f"{CONTENT_DIR}/{rel}"))
         checked = None
         if cascades is not None and entry.parsed is not None:

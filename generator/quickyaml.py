@@ -29,6 +29,9 @@ NOT_PRINTABLE = re.compile("[^\x09\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\u
 BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 
 _resolver = yaml.resolver.Resolver()
+# First characters with which YAML may read a plain value as something other than text: a value
+# starting otherwise is text without asking the resolver (most titles and summaries).
+_MAYBE_NOT_TEXT = frozenset(k for k in _resolver.yaml_implicit_resolvers if k)
 _unsure = object()
 
 
@@ -85,6 +88,8 @@ def _plain(written: str, in_list: bool) -> object:
         return _unsure
     if in_list and ("  " in written or ":" in written):
         return _unsure
+    if written[0] not in _MAYBE_NOT_TEXT and None not in _resolver.yaml_implicit_resolvers:
+        return written
     tag = _resolver.resolve(yaml.ScalarNode, written, (True, False))
     kind = tag.rpartition(":")[2]
     if kind == "str":

@@ -40,7 +40,7 @@ def room(name: str, step: str, *, title: str = "", **front) -> content.Page:
     url = "/" if name == "index" else "/" + name.removesuffix("_index").rstrip("/") + "/"
     keys = ["title", "step", *(k for k in front if k in LINES)]
     return content.Page(name=name, source=source(name), url=url, title=title or name, step=step,
-                        body="", body_start=1, origins=tuple((k, at(name, k)) for k in keys), **front)
+                        body="", body_start=1, origins=tuple((k, source(name), LINES[k]) for k in keys), **front)
 
 
 def door(name: str, step: str, *, url: str = "", **front) -> content.Page:
@@ -449,7 +449,7 @@ def test_keep_reading_for_all_pages_matches_the_one_page_rule():
     import datetime as dt
     import random
 
-    from generator.content import Location, Page
+    from generator.content import Page
     from generator.funnel import RELATIONSHIP, Funnel, keep_reading, keep_reading_all
     rng = random.Random(7)
     funnel = Funnel(RELATIONSHIP)
@@ -461,7 +461,7 @@ def test_keep_reading_for_all_pages_matches_the_one_page_rule():
                           step=step, body="", body_start=1,
                           date=dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(50)) if i % 3 else None,
                           tags=tuple(sorted(rng.sample(tags, rng.randrange(3)))),
-                          origins=(("step", Location(f"content/s/p{i}.md", 2)),)))
+                          origins=(("step", f"content/s/p{i}.md", 2),)))
     standing = {p.name: p.step for p in pages}
     fast = keep_reading_all(pages, standing, pages, funnel)
     for p in pages:
