@@ -141,6 +141,7 @@ def _read_pickle(path: Path) -> Any:
     """What a cache file holds, or None: a cache is only ever a shortcut, so anything wrong with it
     means starting afresh. Read without the collector (much faster for many small objects), which
     need never look at it again: it is not garbage."""
+    collecting = gc.isenabled()
     gc.disable()
     try:
         with open(path, "rb") as f:
@@ -148,7 +149,8 @@ def _read_pickle(path: Path) -> Any:
     except Exception:
         return None
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
         gc.freeze()
 
 
