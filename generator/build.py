@@ -216,7 +216,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     _stop_on_errors([*problems, *collisions], options.strict)
     inputs = {p.name: _page_inputs(site, p, everywhere, cache) for p in site.pages}
     known = cache.page_keys
-    todo = [path for path, p in pages.items() if not _unchanged(site, p, inputs[p.name], known.get(p.name))]
+    metas = {p.name: p.meta_digest for p in site.pages}
+    todo = [path for path, p in pages.items() if not _unchanged(metas, p, inputs[p.name], known.get(p.name))]
     page_keys = {p.name: known[p.name] for p in set(pages.values()).difference(pages[path] for path in todo)}
     trash = options.site / CACHE_DIR / "trash"
     twin = None if options.preview else twin_path(options.output, options.site / CACHE_DIR)
@@ -402,12 +403,12 @@ def _page_inputs(site: Site, page: Page, everywhere: str, cache: BuildCache) -> 
             site.downloads.get(page.name))
 
 
-def _unchanged(site: Site, page: Page, inputs: tuple, last: tuple | None) -> bool:
+def _unchanged(metas: dict[str, str], page: Page, inputs: tuple, last: tuple | None) -> bool:
     """Whether last build's HTML of a page stands: the page, its funnel decisions and every page its
     template was shown are unchanged. Listings, the home page, doors and pages with a form (whose
     context draws on more than the pages it shows) are always rendered again."""
     return bool(last) and last[0] == inputs and not (page.is_listing or page.is_home or page.is_door or page.form) \
-        and all(name in site.by_name and site.by_name[name].meta_digest == meta for name, meta in last[1])
+        and all(metas.get(name) == meta for name, meta in last[1])  # (metas: each page's meta_digest)
 
 
 def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: LinkTargets | None,
@@ -603,8 +604,8 @@ def _menu_target(url: str, pages: tuple[Page, ...]) -> str:
 
 def _site_files(site: Site, bodies: dict[str, Markup]) -> list[OutputFile]:
     public = site.public_pages
-    tags = sorted({f"/tags/{tag_slug(t)}/" for p in public for t in p.tags})
-    summaries = {p.name: p.summary or bodies[p.name].first_paragraph for p in public}
+    tags = sorted({f"/tags/{tag_slug(t)}/" for t in {t for p in public for t in p.tags}})
+    summaries = {p.name: p.summary or bodies[p.name].first_paragraph for p in sitefiles.in_feed(public)}
     return [
         OutputFile("sitemap.xml", sitefiles.sitemap(site.config, public, tags).encode(), "sitemap"),
         OutputFile("feed.xml", sitefiles.feed(site.config, public, summaries).encode(), "feed"),

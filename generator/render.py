@@ -5,7 +5,7 @@ import datetime as dt
 import posixpath
 import re
 import traceback
-from functools import cached_property
+from functools import cached_property, lru_cache
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -204,8 +204,12 @@ class MenuLink:
     active: bool
 
 
+NOT_IN_SLUG = re.compile(r"[^a-z0-9_-]+")
+
+
+@lru_cache(maxsize=4096)  # a site has few tags, each asked for on many pages
 def tag_slug(tag: str) -> str:
-    slug = re.sub(r"[^a-z0-9_-]+", "-", tag.lower()).strip("-")
+    slug = NOT_IN_SLUG.sub("-", tag.lower()).strip("-")
     return slug or "tag"
 
 

@@ -34,10 +34,16 @@ def sitemap(config: SiteConfig, pages: Sequence[Page], extra_urls: Sequence[str]
             + "\n".join(rows) + "\n</urlset>\n")
 
 
+def in_feed(pages: Sequence[Page]) -> list[Page]:
+    """The pages the feed lists: the newest dated ones, newest first."""
+    return sorted((p for p in pages if p.date and not p.is_listing and not p.is_home),
+                  key=lambda p: (p.date, p.name), reverse=True)[:FEED_SIZE]
+
+
 def feed(config: SiteConfig, pages: Sequence[Page], summaries: dict[str, str]) -> str:
-    """An Atom feed of the newest dated public pages; 'updated' is the newest page's date."""
-    dated = sorted((p for p in pages if p.date and not p.is_listing and not p.is_home),
-                   key=lambda p: (p.date, p.name), reverse=True)[:FEED_SIZE]
+    """An Atom feed of the newest dated public pages; 'updated' is the newest page's date.
+    (`summaries`: by page name, for those in_feed lists.)"""
+    dated = in_feed(pages)
     updated = dated[0].date.isoformat() if dated else "1970-01-01"
     home = absolute(config, "/")
     entries = []
