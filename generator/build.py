@@ -6,7 +6,7 @@ errors touches the output folder, and then in one swap.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Callable
@@ -15,53 +15,28 @@ import jinja2
 from jinja2 import Environment
 
 from . import __version__, funnel, pdf, sitefiles
-from .config import CONFIG_FILE, SiteConfig, base_url_problem, load_config
-from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, input_signature, load_cache,
-                    load_last_build, save_cache, save_last_build, save_what_was_read)
+from .config import CONFIG_FILE, SiteConfig, load_config
+from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, load_cache,
+                    save_cache, save_last_build, save_what_was_read)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .source import digest
 from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
                    update_twin, write_over)
 from .incremental import LastSite, rebuild_bodies
-from .errors import Location, Problem, SiteError, UsageError, error, has_errors, sorted_problems
+from .errors import Location, Problem, SiteError, error, sorted_problems, stop_on_errors
 from .markup import BodyRenderer, LinkTargets, Markup
 from .offers import event_ics
 from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
                      extra_pages, render_extras, render_page, render_site, tag_slug, template_for, template_problem)
-from .workers import Progress, default_jobs, map_chunks
+from .options import BuildOptions, BuildResult, check_usage
+from .repeat import LookBack, look_back, repeated
+from .workers import Progress, map_chunks
 from .write import (CopiedFile, OutputFile, abandon_update, check_output_folder, commit_beside, discard_beside,
                     output_id_of, pending_update, plan_files, update_in_progress, update_site, write_beside,
                     write_file, write_site)
 
 STATIC_DIR = "static"
 OVERLAY_SCRIPT = Path(__file__).parent / "preview" / "overlay.js"  # `serve` previews only
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    site: Path
-    out: Path | None = None
-    base_url: str | None = None
-    drafts: bool = False
-    future: bool = False
-    strict: bool = False
-    jobs: int = field(default_factory=default_jobs)
-    today: dt.date | None = None
-    preview: bool = False  # for `serve`: pages carry the error overlay script
-    progress: Callable[[str, int, int], None] | None = field(default=None, compare=False, repr=False)
-
-    def stage(self, name: str) -> Progress | None:
-        """A progress callback for one stage of the build, if anyone is listening."""
-        report = self.progress
-        return (lambda done, total: report(name, done, total)) if report else None
-
-    @property
-    def output(self) -> Path:
-        return self.out if self.out is not None else self.site / "output"
-
-    @property
-    def day(self) -> dt.date:
-        return self.today or dt.date.today()
 
 
 @dataclass(frozen=True)
@@ -93,7 +68,7 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
     With a cache, unchanged files, bodies and funnel plans are taken from it.
     """
     cache = cache if cache is not None else BuildCache()
-    _check_usage(options)
+    check_usage(options)
     config, config_problems = load_config(options.site)
     if options.base_url:
         config = config.with_base_url(options.base_url)
@@ -135,28 +110,21 @@ def assemble(options: BuildOptions, analysis: Analysis | None = None) -> Assembl
     """Build the whole site in memory; raise SiteError with every problem if any is an error."""
     analysis = analysis or analyse(options)
     site = analysis.site
-    problems = _stop_on_errors(list(analysis.problems), options.strict)
+    problems = stop_on_errors(list(analysis.problems), options.strict)
     theme = analysis.theme
     pages, render_problems = render_site(site, analysis.env, theme)
-    _stop_on_errors([*problems, *render_problems], options.strict)
+    stop_on_errors([*problems, *render_problems], options.strict)
     files, collisions = plan_files([*pages, *_site_files(site, site.bodies)],
                                    list(analysis.copies))
-    _stop_on_errors([*problems, *collisions], options.strict)
+    stop_on_errors([*problems, *collisions], options.strict)
     return Assembled(site, files, tuple(problems))
 
 
 Update = tuple[Path, dict, Callable[[Path, str, bytes], None]]  # (folder, path -> key it holds, writer)
 
 
-@dataclass(frozen=True)
-class BuildResult:
-    pages: int
-    problems: tuple[Problem, ...]   # warnings: errors raise SiteError
-    stats: dict[str, int]           # pages rendered, pages reused, files read...
-    site: Site | None = None        # None when nothing had changed and nothing was read
-
-
-def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[str] | None = None) -> BuildResult:
+def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[str] | None = None,
+          looked: LookBack | None = None) -> BuildResult:
     """Check everything, then write only what changed since the last build.
 
     When output/ is not the one the cache describes, the whole site is written into a staging
@@ -166,24 +134,22 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     (The preview of `serve` is updated file by file, each swapped in whole, marked meanwhile.)
     `serve` passes its own cache, kept in memory; `build` loads and saves .stepstone/.
     `changed` (from `serve`'s watcher: paths relative to the site) allows a shortcut when only
-    bodies of pages changed.
+    bodies of pages changed. `looked`: look_back(options), when the caller has it already.
     """
-    _check_usage(options)
-    check_output_folder(options.site, options.output)
     persistent = cache is None
+    if persistent:  # nothing changed since the last build: its result stands
+        looked = looked or look_back(options)
+        if (result := repeated(options, looked)) is not None:
+            return result
+    else:
+        check_usage(options)
+        check_output_folder(options.site, options.output)
     if cache is not None and changed:
         quick = rebuild_bodies(options, cache, changed)
         if quick is not None:
             site, found, written = quick
             stats = {"pages rendered": written, "pages reused": len(site.pages) - written}
-            return BuildResult(len(site.pages), tuple(_stop_on_errors(found, options.strict)), stats, site)
-    if persistent:
-        signature = input_signature(options.site, (options.base_url, options.drafts, options.future, options.day,
-                                                   str(options.output.resolve()), pdf.engine_missing()))
-        last = load_last_build(options.site)
-        if last and last.signature == signature and last.output_id == output_id_of(options.output) != "":
-            problems = _stop_on_errors(list(last.problems), options.strict)
-            return BuildResult(last.pages, tuple(problems), {"pages reused": last.pages})
+            return BuildResult(len(site.pages), tuple(stop_on_errors(found, options.strict)), stats, site)
     cache = load_cache(options.site) if persistent else cache
     cache.stats, cache.last = {}, None
     analysis = analyse(options, cache)
@@ -191,13 +157,13 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     if persistent:  # compiled templates kept between builds: Jinja checks them against the source
         (options.site / CACHE_DIR / "templates").mkdir(parents=True, exist_ok=True)
         env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(options.site / CACHE_DIR / "templates"))
-    problems = _stop_on_errors(list(analysis.problems), options.strict)
+    problems = stop_on_errors(list(analysis.problems), options.strict)
     themes = theme_digest(theme)
     everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, themes,
                               sorted(site.assets.items()))))
     # PDFs first: the rooms that offer one say its size and page count.
     site, pdf_files, pdf_problems = _downloads(options, analysis, site, themes, cache)
-    problems = _stop_on_errors([*problems, *pdf_problems], options.strict)
+    problems = stop_on_errors([*problems, *pdf_problems], options.strict)
     current = output_id_of(options.output) == cache.output_id != ""
     in_place = current and not pending_update(options.output)
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
@@ -213,7 +179,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     files, collisions = plan_files([*(OutputFile(path, None, p.source) for path, p in pages.items()), *extras,
                                     *_site_files(site, site.bodies), *preview, *pdf_files],
                                    list(analysis.copies))
-    _stop_on_errors([*problems, *collisions], options.strict)
+    stop_on_errors([*problems, *collisions], options.strict)
     inputs = {p.name: _page_inputs(site, p, everywhere, cache) for p in site.pages}
     known = cache.page_keys
     metas = {p.name: p.meta_digest for p in site.pages}
@@ -303,7 +269,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     cache.stats["pages reused"] = len(site.pages) - len(todo)
     if persistent:
         save_cache(options.site, cache)
-        save_last_build(options.site, LastBuild(signature, output_id, len(site.pages), tuple(problems)))
+        save_last_build(options.site, LastBuild(looked.signature, output_id, len(site.pages), tuple(problems)))
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
 
@@ -453,7 +419,7 @@ def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, t
                       options.jobs, progress, meanwhile=meanwhile)
     rendered = {path: entry for chunk in done for path, entry in chunk[0]}
     try:
-        _stop_on_errors([*problems, *(p for chunk in done for p in chunk[1])], options.strict)
+        stop_on_errors([*problems, *(p for chunk in done for p in chunk[1])], options.strict)
     except SiteError:
         if update is not None and update[2] is write_beside:
             discard_beside(update[0], [path for path, entry in rendered.items() if entry[2] != update[1].get(path)])
@@ -527,22 +493,6 @@ def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | N
             update[2](update[0], file.path, file.data)
         done.append((file.path, (None if staging or update else file.data, shown, key)))
     return done, problems, unmirrored
-
-
-def _check_usage(options: BuildOptions) -> None:
-    if not (options.site / CONFIG_FILE).is_file():
-        raise UsageError(f"no {CONFIG_FILE} in {options.site}: run 'stepstone new DIR' to start a "
-                         f"site, or pass --site DIR")
-    if options.base_url and base_url_problem(options.base_url):
-        raise UsageError(f"--base-url: {base_url_problem(options.base_url)}")
-
-
-def _stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
-    if strict:
-        problems = [replace(p, severity="error") for p in problems]
-    if has_errors(problems):
-        raise SiteError(problems)
-    return sorted_problems(problems)
 
 
 def _markup(site: Path, config: SiteConfig, content: Content, jobs: int, cache: BuildCache,

@@ -14,17 +14,21 @@ import traceback
 from dataclasses import replace
 from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
-from .build import BuildOptions, analyse, assemble, build
 from .errors import Problem, SiteError, UsageError, has_errors, sorted_problems
-from .funnel import funnel_map
-from .funnelmap import map_json
-from .render import Site
+from .options import BuildOptions, default_jobs
+from .repeat import look_back, repeated
 from .scaffold import new_site, starter_names
-from .workers import default_jobs
+
+if TYPE_CHECKING:
+    from .render import Site
+
+# The pipeline (Jinja, the Markdown engines, PyYAML) is imported by the commands that use it:
+# a build with nothing to do answers from generator/repeat.py in a fraction of that time.
 
 SITE_HELP = "the site folder (holding stepstone.toml); default: the current folder"
 
@@ -160,7 +164,11 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        result = build(options)
+        looked = look_back(options)
+        result = repeated(options, looked)
+        if result is None:
+            from .build import build
+            result = build(options, looked=looked)
     finally:
         if collecting:
             gc.enable()
@@ -180,6 +188,8 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
 @handles_errors
 def check(site, strict, output_format) -> None:
     """Print the funnel map and every problem; write nothing."""
+    from .build import analyse, assemble
+    from .funnelmap import map_json
     options = _build_options(site, None, None, False, False, strict, None)
     analysis = analyse(options)
     if output_format == "text":
@@ -203,6 +213,7 @@ def check(site, strict, output_format) -> None:
 
 def format_map(site: Site) -> str:
     """The funnel map as text: each step, public or gated, its doors and rooms with their CTA."""
+    from .funnel import funnel_map
     rows = funnel_map(site.config.funnel, site.pages, site.plan)
     width = max(len(r.step.id) for r in rows)
     lines = [f"Funnel of {site.config.title}: {len(rows)} steps, {len(site.pages)} pages", ""]

@@ -7,7 +7,7 @@ raises `SiteError` holding all the problems it found.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Literal
 
 Severity = Literal["error", "warning"]
@@ -71,3 +71,12 @@ class SiteError(Exception):
 
 class UsageError(Exception):
     """The command was called wrongly (exit code 2): a missing site, a bad output folder."""
+
+
+def stop_on_errors(problems: list[Problem], strict: bool) -> list[Problem]:
+    """The problems sorted, or SiteError with them all if any is an error (with `strict`, any at all)."""
+    if strict:
+        problems = [replace(p, severity="error") for p in problems]
+    if has_errors(problems):
+        raise SiteError(problems)
+    return sorted_problems(problems)

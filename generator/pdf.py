@@ -15,12 +15,14 @@ import re
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
-from .config import SiteConfig
-from .content import Page
 from .errors import Problem, warning
+
+if TYPE_CHECKING:  # (not imported to run: a build with nothing to do asks engine_missing alone)
+    from .config import SiteConfig
+    from .content import Page
 
 INSTALL = "pip install 'stepstone[pdf]'"
 TEMPLATE = "download.html"

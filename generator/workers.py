@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 from typing import Any, Callable, Sequence, TypeVar
 
 Item = TypeVar("Item")
@@ -17,10 +16,6 @@ Result = TypeVar("Result")
 MIN_PARALLEL_ITEMS = 200  # below this, starting processes costs more than it saves
 
 _inherited: dict[str, Any] = {}  # in a worker process only: the state it was forked with
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _start(state: Any) -> None:

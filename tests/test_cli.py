@@ -445,6 +445,29 @@ def test_build_strict_fails_on_a_warning(tmp_path):
     assert not (site / "output").exists()
 
 
+def test_a_build_with_nothing_changed_says_what_the_last_said_without_loading_the_pipeline(tmp_path):
+    site = write_site(tmp_path / "site", WARNS)
+    first = run("build", "--site", site, cwd=tmp_path)
+    assert first.returncode == 0
+    again = run("build", "--site", site, cwd=tmp_path)
+    assert again.returncode == 0
+    assert again.stderr == first.stderr == GAP_WARNING.format(severity="warning") + "\n"
+    assert re.fullmatch(r"Built 3 pages into \S+: 0 written, 3 unchanged, in \d+\.\d\d s \(0 errors, 1 warning\)\n",
+                        again.stdout)
+    strict = run("build", "--site", site, "--strict", cwd=tmp_path)  # the same warning, now an error
+    assert strict.returncode == 1
+    assert strict.stderr.splitlines()[0] == GAP_WARNING.format(severity="error")
+    # Answered from the last build's record: Jinja, the Markdown engines and PyYAML never load.
+    probe = ("import sys; from generator.cli import main\n"
+             "try:\n    main(['build', '--site', sys.argv[1]])\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('jinja2', 'markdown_it', 'markdown_it_pyrs', 'yaml', 'generator.build')"
+             " if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe, str(site)], capture_output=True, text=True, timeout=120)
+    assert loaded.stdout.splitlines()[-1] == "[]", loaded.stdout + loaded.stderr
+    assert "0 written, 3 unchanged" in loaded.stdout
+
+
 def test_clean_build_prints_no_problem(tmp_path):
     site = write_site(tmp_path / "site", CLEAN)
     result = run("build", "--site", site, "--strict", cwd=tmp_path)
