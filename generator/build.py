@@ -538,13 +538,11 @@ def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...], Path, frozenset[st
     """Bodies of pages[i] for i in indexes: the fast engine where it gives the same HTML.
     Pages in `unread` came from the cache without their text: their files are read again."""
     targets, pages, site, unread, raw_html = state
-    renderer = BodyRenderer(raw_html)
-    done = []
-    for page in (pages[i] for i in indexes):
-        text = read_body(site, page) if page.name in unread else page.body
-        body, found = renderer.render(text, page.name, page.source, page.body_start, targets)
-        done.append((page.name, body, found))
-    return done
+    chunk = [pages[i] for i in indexes]
+    texts = [read_body(site, page) if page.name in unread else page.body for page in chunk]
+    done = BodyRenderer(raw_html).render_all(
+        [(text, page.name, page.source, page.body_start) for text, page in zip(texts, chunk, strict=True)], targets)
+    return [(page.name, body, found) for page, (body, found) in zip(chunk, done, strict=True)]
 
 
 def _menu_target(url: str, pages: tuple[Page, ...]) -> str:
