@@ -249,7 +249,8 @@ def _changes(cache: BuildCache, part: CachePart) -> dict[str, dict] | None:
     changed, removed, count = {}, {}, 0
     for kind in part.kinds:
         base, now = cache.base[kind], getattr(cache, kind)
-        changed[kind] = {key: entry for key, entry in now.items() if not _same(entry, base.get(key))}
+        changed[kind] = {key: entry for key, entry in now.items()  # (_same, inlined: 30,000 entries)
+                         if entry is not (before := base.get(key)) and entry != before}
         removed[kind] = set(base) - set(now)
         count += len(changed[kind]) + len(removed[kind])
         if count > limit:

@@ -326,11 +326,12 @@ def link_problems(funnel: Funnel, pages: Sequence[FunnelPage], standing: Mapping
     found: list[Problem] = []
     index = funnel.index
     by_name = {p.name: p for p in pages}
+    rank = {step: i for i, step in enumerate(funnel.ids)}
     for link in links:
         src, dst = by_name.get(link.source), by_name.get(link.target)
-        if src is None or src.name not in standing or dst is None or dst.step not in funnel.ids:
+        if src is None or src.name not in standing or dst is None or dst.step not in rank:
             continue
-        here, there = index(standing[src.name]), index(dst.step)
+        here, there = index(standing[src.name]), rank[dst.step]
         if there > here + 1:
             found.append(Problem(Location(src.source, link.line), "warning",
                                  f"links to '{dst.name}' (step {dst.step}), more than one step ahead of "
