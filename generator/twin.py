@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Iterable
 
@@ -150,15 +151,38 @@ def catch_up(out: Path, twin: Path, paths: Iterable[str]) -> None:
 
 
 def write_over(twin: Path, path: str, data: bytes) -> None:
-    """Write a file of the (untrusted) twin: its old link removed first, so output/'s file is never
-    written through, and no rename, which costs a disk flush on ext4 when it replaces a file."""
+    """Write a file of the (untrusted) twin. A file the twin alone holds is overwritten in place;
+    one still linked to output/'s (or anything else) is unlinked first, so output/'s file is never
+    written through. No rename, which costs a disk flush on ext4 when it replaces a file."""
     target = os.path.join(twin, path)
+    if _overwrite_own(target, data):
+        return
     try:
         os.unlink(target)  # then its folder is there: no mkdir to try
     except FileNotFoundError:
         make_folder_of(target)
     with open(target, "wb") as f:
         f.write(data)
+
+
+def _overwrite_own(target: str, data: bytes) -> bool:
+    """Overwrite `target` if it is a plain file that nothing else links to: no inode freed and made
+    again, which on ext4 costs a tenth of replacing it (0.25 against 2.6 s of CPU for 10,000 pages).
+    False, and nothing touched, for anything else (missing, linked, a symlink, a folder)."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if st.st_nlink != 1 or not stat.S_ISREG(st.st_mode):
+            return False
+        with open(fd, "wb", closefd=False) as f:
+            f.write(data)
+        os.ftruncate(fd, len(data))  # the old file's tail, if it was longer
+        return True
+    finally:
+        os.close(fd)
 
 
 def update_twin(twin: Path, changed: dict[str, OutputFile | CopiedFile], removed: Iterable[str],

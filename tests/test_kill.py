@@ -119,6 +119,8 @@ def counted(name, real):
 for name in ("make_folder_of", "exchange", "forget", "remove_files"):
     setattr(twin, name, counted(name, getattr(twin, name)))
 twin.open = counted("open", open)  # the twin's files written (its own name for open: no one else's)
+os.open = counted("os.open", os.open)
+os.ftruncate = counted("ftruncate", os.ftruncate)
 os.link = counted("link", os.link)
 os.unlink = counted("unlink", os.unlink)
 os.replace = counted("replace", os.replace)
