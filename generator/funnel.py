@@ -8,13 +8,12 @@ never further: "no one proposes on the first date".
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import combinations
-from typing import Any, Collection, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Collection, Iterable, Mapping, Protocol, Sequence
 
 from .errors import Location, Problem, did_you_mean
 
@@ -202,9 +201,15 @@ def keep_reading_all(pages: Sequence[FunnelPage], standing: Mapping[str, str], r
         stand = funnel.index(standing[page.name])
         tags, chosen = sorted(set(page.tags)), []
         for k in range(len(tags), 0, -1):
-            tails = [_from(index[key], bisect_left(negated[key], -stand))
-                     for key in map(frozenset, combinations(tags, k)) if key in index]
-            for _, name in heapq.merge(*tails):
+            # Of each list, only its first `wanted` rooms from the page's step can be chosen (those
+            # before a chosen one are chosen or passed over: the page, or rooms chosen already).
+            wanted = limit + 1 + len(chosen)
+            heads = []
+            for key in map(frozenset, combinations(tags, k)):
+                if key in index:
+                    start = bisect_left(negated[key], -stand)
+                    heads += index[key][start:start + wanted]
+            for _, name in sorted(heads):
                 if len(chosen) >= limit:
                     break
                 if name != page.name and name not in chosen:
@@ -219,11 +224,6 @@ def keep_reading_all(pages: Sequence[FunnelPage], standing: Mapping[str, str], r
                     chosen.append(name)
         result[page.name] = tuple(chosen)
     return result
-
-
-def _from(entries: list, start: int) -> Iterator:
-    """entries[start:] without copying it: only the first few are ever read."""
-    return map(entries.__getitem__, range(start, len(entries)))
 
 
 # --- the whole site ----------------------------------------------------------

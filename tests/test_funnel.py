@@ -444,14 +444,15 @@ def test_funnel_map_shows_a_room_without_a_door_to_offer_as_empty():
     assert rows[1].rooms == (("guides/stains", ""),)
 
 
-def test_keep_reading_for_all_pages_matches_the_one_page_rule():
+@pytest.mark.parametrize("seed, most_tags, limit", [(7, 2, 3), (8, 4, 3), (9, 5, 1), (10, 3, 6)])
+def test_keep_reading_for_all_pages_matches_the_one_page_rule(seed, most_tags, limit):
     """The fast batch version gives exactly what keep_reading gives page by page."""
     import datetime as dt
     import random
 
     from generator.content import Page
     from generator.funnel import RELATIONSHIP, Funnel, keep_reading, keep_reading_all
-    rng = random.Random(7)
+    rng = random.Random(seed)
     funnel = Funnel(RELATIONSHIP)
     tags = ["a", "b", "c", "d", "e"]
     pages = []
@@ -460,12 +461,12 @@ def test_keep_reading_for_all_pages_matches_the_one_page_rule():
         pages.append(Page(name=f"s/p{i}", source=f"content/s/p{i}.md", url=f"/s/p{i}/", title=f"T{i % 17}",
                           step=step, body="", body_start=1,
                           date=dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(50)) if i % 3 else None,
-                          tags=tuple(sorted(rng.sample(tags, rng.randrange(3)))),
+                          tags=tuple(sorted(rng.sample(tags, rng.randrange(most_tags + 1)))),
                           origins=(("step", f"content/s/p{i}.md", 2),)))
     standing = {p.name: p.step for p in pages}
-    fast = keep_reading_all(pages, standing, pages, funnel)
+    fast = keep_reading_all(pages, standing, pages, funnel, limit)
     for p in pages:
-        assert fast[p.name] == keep_reading(p, funnel.index(p.step), pages, funnel), p.name
+        assert fast[p.name] == keep_reading(p, funnel.index(p.step), pages, funnel, limit), p.name
 
 
 # --- doors for visitors who have gone further ----------------------------------------
