@@ -61,11 +61,13 @@ class Assembled:
     problems: tuple[Problem, ...]  # warnings only: errors raise SiteError
 
 
-def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
+def analyse(options: BuildOptions, cache: BuildCache | None = None,
+            stats: dict[str, tuple[int, int]] | None = None) -> Analysis:
     """Read config and content and apply the funnel rules, collecting every problem.
 
     Only a broken stepstone.toml stops here (SiteError): nothing can be judged without it.
-    With a cache, unchanged files, bodies and funnel plans are taken from it.
+    With a cache, unchanged files, bodies and funnel plans are taken from it. (`stats`: the input
+    files' (mtime_ns, size) by path, as look_back found them: not asked of the disk again.)
     """
     cache = cache if cache is not None else BuildCache()
     check_usage(options)
@@ -75,7 +77,7 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None) -> Analysis:
     theme, theme_problems = find_theme(options.site, config.theme, config.line("theme"))
     env = make_environment(theme, config.base_path)
     content = load_content(options.site, options.day, options.drafts, options.future, options.jobs, cache,
-                           options.stage("Reading"))
+                           options.stage("Reading"), stats)
     menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
             for m in config.menu]
     decided = []  # the funnel's decisions need no body: made while the workers render them
@@ -152,7 +154,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             return BuildResult(len(site.pages), tuple(stop_on_errors(found, options.strict)), stats, site)
     cache = load_cache(options.site) if persistent else cache
     cache.stats, cache.last = {}, None
-    analysis = analyse(options, cache)
+    analysis = analyse(options, cache, looked.stats if looked else None)
     site, theme, env = analysis.site, analysis.theme, analysis.env
     if persistent:  # compiled templates kept between builds: Jinja checks them against the source
         (options.site / CACHE_DIR / "templates").mkdir(parents=True, exist_ok=True)

@@ -324,9 +324,9 @@ class LastBuild:
     problems: tuple
 
 
-def input_signature(site: Path, extra: tuple) -> str:
-    """Every input file's path, size and time, with `extra` (options, date, version): cheap to compute."""
-    entries = []
+def input_stats(site: Path) -> dict[str, tuple[int, int]]:
+    """Every input file's (mtime_ns, size), by path: what tells a build what may have changed."""
+    found: dict[str, tuple[int, int]] = {}
 
     def walk(folder: Path) -> None:
         try:
@@ -338,14 +338,19 @@ def input_signature(site: Path, extra: tuple) -> str:
                 walk(Path(entry.path))
             else:
                 st = entry.stat()
-                entries.append((entry.path, st.st_mtime_ns, st.st_size))
+                found[entry.path] = (st.st_mtime_ns, st.st_size)
 
     for name in ("content", "static", "themes"):
         walk(site / name)
     config = site / "stepstone.toml"
     st = config.stat()
-    entries.append((str(config), st.st_mtime_ns, st.st_size))
-    return hashlib.blake2b(repr((cache_format(), extra, entries)).encode(), digest_size=16).hexdigest()
+    found[str(config)] = (st.st_mtime_ns, st.st_size)
+    return found
+
+
+def input_signature(stats: dict[str, tuple[int, int]], extra: tuple) -> str:
+    """The input files' paths, sizes and times, with `extra` (options, date, version): cheap to compute."""
+    return hashlib.blake2b(repr((cache_format(), extra, list(stats.items()))).encode(), digest_size=16).hexdigest()
 
 
 def load_last_build(site: Path) -> LastBuild | None:

@@ -422,15 +422,21 @@ def _is_section_index(rel: str) -> bool:
     return rel[:-3].endswith("_index")
 
 
-def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache, progress: Progress | None = None
+def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache, progress: Progress | None = None,
+                 stats: Mapping[str, tuple[int, int]] | None = None
                  ) -> tuple[dict[str, SourceEntry], set[str], dict[str, tuple[Page | None, list[Problem]]]]:
     """Every Markdown file parsed: from the cache when its size and time are unchanged, else read.
     Sections' _index.md come first: the cascades they set let every other page read be checked
-    on the core that read it. Returns those checks too, by page name."""
+    on the core that read it. Returns those checks too, by page name.
+    (`stats`: each file's (mtime_ns, size) by path, when the build has them already.)"""
     entries, to_read = {}, []
+    stats = stats or {}
     for rel in markdown:
-        st = os.stat(os.path.join(root, rel))
-        stat = (st.st_mtime_ns, st.st_size)
+        path = os.path.join(root, rel)
+        stat = stats.get(path)
+        if stat is None:
+            st = os.stat(path)
+            stat = (st.st_mtime_ns, st.st_size)
         known = cache.sources.get(rel)
         if known is not None and known.stat == stat:
             entries[rel] = known
@@ -454,8 +460,10 @@ def read_sources(root: Path, markdown: list[str], jobs: int, cache: BuildCache, 
 
 
 def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool = False,
-                 jobs: int = 1, cache: BuildCache | None = None, progress: Progress | None = None) -> Content:
-    """Read every page under content/; drafts and future pages only when asked for."""
+                 jobs: int = 1, cache: BuildCache | None = None, progress: Progress | None = None,
+                 stats: Mapping[str, tuple[int, int]] | None = None) -> Content:
+    """Read every page under content/; drafts and future pages only when asked for.
+    (`stats`: the input files' (mtime_ns, size) by path, when the build has them already.)"""
     root = site / CONTENT_DIR
     problems: list[Problem] = []
     parsed: list[SourceFile] = []
@@ -467,7 +475,7 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
     problems += [linked_folder_warning(root / rel, f"{CONTENT_DIR}/{rel}") for rel in linked]
     cache = cache if cache is not None else BuildCache()
     digests = {}
-    entries, fresh, checks = read_sources(root, markdown, jobs, cache, progress)
+    entries, fresh, checks = read_sources(root, markdown, jobs, cache, progress, stats)
     for rel, entry in entries.items():
         problems += entry.problems
         if entry.parsed is None:

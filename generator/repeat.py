@@ -8,9 +8,9 @@ loading those would take longer than the whole answer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .cache import LastBuild, input_signature, load_last_build
+from .cache import LastBuild, input_signature, input_stats, load_last_build
 from .errors import stop_on_errors
 from .options import BuildOptions, BuildResult, check_usage
 from .pdf import engine_missing
@@ -21,17 +21,19 @@ from .write import check_output_folder, output_id_of
 class LookBack:
     signature: str               # this build's inputs and options, as the record keeps them
     last: LastBuild | None        # the last build's record, if its result stands for this build
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # each input's (mtime_ns, size), by path
 
 
 def look_back(options: BuildOptions) -> LookBack:
     """Check the command line and compare this build's inputs with the last build's record."""
     check_usage(options)
     check_output_folder(options.site, options.output)
-    signature = input_signature(options.site, (options.base_url, options.drafts, options.future, options.day,
-                                               str(options.output.resolve()), engine_missing()))
+    stats = input_stats(options.site)
+    signature = input_signature(stats, (options.base_url, options.drafts, options.future, options.day,
+                                        str(options.output.resolve()), engine_missing()))
     last = load_last_build(options.site)
     stands = last and last.signature == signature and last.output_id == output_id_of(options.output) != ""
-    return LookBack(signature, last if stands else None)
+    return LookBack(signature, last if stands else None, stats)
 
 
 def repeated(options: BuildOptions, looked: LookBack) -> BuildResult | None:
