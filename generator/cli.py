@@ -156,11 +156,11 @@ site_option = click.option("--site", type=click.Path(path_type=Path, file_okay=F
 def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
     """Build the site into the output folder."""
     started = time.perf_counter()
+    bar = ProgressBar()
+    options = _build_options(site, out, base_url, drafts, future, strict, jobs, bar)
     # A one-off build makes about one reference cycle per page (a few MB at 10,000 pages), while
     # even the slowed collector spends half a second walking objects that live to the end: none
     # runs (nor in the workers, which inherit this). `serve`, which runs for hours, keeps it.
-    bar = ProgressBar()
-    options = _build_options(site, out, base_url, drafts, future, strict, jobs, bar)
     collecting = gc.isenabled()
     gc.disable()
     try:
