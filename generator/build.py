@@ -555,10 +555,9 @@ def _menu_target(url: str, pages: tuple[Page, ...]) -> str:
 def _site_files(site: Site, bodies: dict[str, Markup]) -> list[OutputFile]:
     public = site.public_pages
     tags = sorted({f"/tags/{tag_slug(t)}/" for t in {t for p in public for t in p.tags}})
-    summaries = {p.name: p.summary or bodies[p.name].first_paragraph for p in sitefiles.in_feed(public)}
     return [
         OutputFile("sitemap.xml", sitefiles.sitemap(site.config, public, tags).encode(), "sitemap"),
-        OutputFile("feed.xml", sitefiles.feed(site.config, public, summaries).encode(), "feed"),
+        OutputFile("feed.xml", sitefiles.feed(site.config, public, lambda p: p.summary or bodies[p.name].first_paragraph).encode(), "feed"),
         OutputFile("robots.txt", sitefiles.robots(site.config).encode(), "robots.txt", yields=True),
         *(_calendar_file(site, p) for p in site.pages if p.event),
     ]

@@ -32,6 +32,7 @@ _resolver = yaml.resolver.Resolver()
 # First characters with which YAML may read a plain value as something other than text: a value
 # starting otherwise is text without asking the resolver (most titles and summaries).
 _MAYBE_NOT_TEXT = frozenset(k for k in _resolver.yaml_implicit_resolvers if k)
+_FIRST_CHARACTER_DECIDES = None not in _resolver.yaml_implicit_resolvers  # no resolver tried on every value
 _unsure = object()
 
 
@@ -88,7 +89,7 @@ def _plain(written: str, in_list: bool) -> object:
         return _unsure
     if in_list and ("  " in written or ":" in written):
         return _unsure
-    if written[0] not in _MAYBE_NOT_TEXT and None not in _resolver.yaml_implicit_resolvers:
+    if _FIRST_CHARACTER_DECIDES and written[0] not in _MAYBE_NOT_TEXT:
         return written
     tag = _resolver.resolve(yaml.ScalarNode, written, (True, False))
     kind = tag.rpartition(":")[2]

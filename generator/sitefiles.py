@@ -1,7 +1,7 @@
 """sitemap.xml, feed.xml and robots.txt: public pages only, no build timestamps."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .config import SiteConfig
 from .content import Page
@@ -34,16 +34,11 @@ def sitemap(config: SiteConfig, pages: Sequence[Page], extra_urls: Sequence[str]
             + "\n".join(rows) + "\n</urlset>\n")
 
 
-def in_feed(pages: Sequence[Page]) -> list[Page]:
-    """The pages the feed lists: the newest dated ones, newest first."""
-    return sorted((p for p in pages if p.date and not p.is_listing and not p.is_home),
-                  key=lambda p: (p.date, p.name), reverse=True)[:FEED_SIZE]
-
-
-def feed(config: SiteConfig, pages: Sequence[Page], summaries: dict[str, str]) -> str:
+def feed(config: SiteConfig, pages: Sequence[Page], summary: Callable[[Page], str]) -> str:
     """An Atom feed of the newest dated public pages; 'updated' is the newest page's date.
-    (`summaries`: by page name, for those in_feed lists.)"""
-    dated = in_feed(pages)
+    (`summary` is asked only of the pages the feed lists.)"""
+    dated = sorted((p for p in pages if p.date and not p.is_listing and not p.is_home),
+                   key=lambda p: (p.date, p.name), reverse=True)[:FEED_SIZE]
     updated = dated[0].date.isoformat() if dated else "1970-01-01"
     home = absolute(config, "/")
     entries = []
@@ -55,7 +50,7 @@ def feed(config: SiteConfig, pages: Sequence[Page], summaries: dict[str, str]) -
             f'    <link href="{link}"/>\n'
             f"    <id>{link}</id>\n"
             f"    <updated>{p.date.isoformat()}T00:00:00Z</updated>\n"
-            f"    <summary>{escape(summaries.get(p.name, ''))}</summary>\n"
+            f"    <summary>{escape(summary(p))}</summary>\n"
             "  </entry>")
     author = escape(config.author or config.title)
     return ('<?xml version="1.0" encoding="utf-8"?>\n'
