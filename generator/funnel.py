@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import combinations
-from typing import Any, Collection, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Protocol, Sequence
 
 from .errors import Location, Problem, did_you_mean
 
@@ -161,6 +161,25 @@ def choose_door(room: FunnelPage, doors: Sequence[FunnelPage]) -> FunnelPage | N
     return min(doors, key=lambda d: (-tag_overlap(room.tags, d.tags), d.weight, d.title.lower(), d.name))
 
 
+def door_chooser(doors: Sequence[FunnelPage]) -> Callable[[FunnelPage], FunnelPage | None]:
+    """`choose_door` among the same doors for many rooms: the doors put in tie-break order once,
+    and one answer per set of tags (rooms of a site share a few tag sets)."""
+    ordered = sorted(doors, key=lambda d: (d.weight, d.title.lower(), d.name))
+    if len(ordered) < 2:
+        only = ordered[0] if ordered else None
+        return lambda room: only
+    tagged = [(frozenset(d.tags), d) for d in ordered]
+    memo: dict[frozenset, FunnelPage] = {}
+
+    def choose(room: FunnelPage) -> FunnelPage | None:
+        tags = frozenset(room.tags)
+        if tags not in memo:  # the first door with the most shared tags: max keeps the first of equals
+            memo[tags] = max(tagged, key=lambda entry: len(tags & entry[0]))[1]
+        return memo[tags]
+
+    return choose
+
+
 def keep_reading(page: FunnelPage, stand: int, rooms: Sequence[FunnelPage],
                  funnel: Funnel, limit: int = 3) -> tuple[str, ...]:
     """Up to `limit` rooms at the page's standing step or before: secondary links never go ahead."""
@@ -188,41 +207,53 @@ def keep_reading_all(pages: Sequence[FunnelPage], standing: Mapping[str, str], r
     order = sorted(eligible, key=lambda r: (-funnel.index(r.step), -(r.date.toordinal() if r.date else 0),
                                             r.title.lower(), r.name))
     step_of = {r.name: funnel.index(r.step) for r in order}
-    index: dict[frozenset, list[tuple[int, str]]] = defaultdict(list)  # (rank, name), rank-sorted
+    index: dict[tuple[str, ...], list[tuple[int, str]]] = defaultdict(list)  # (rank, name), rank-sorted
     for rank, r in enumerate(order):
-        tags = sorted(set(r.tags))
+        tags = sorted(set(r.tags))  # subsets of a sorted list come sorted: one key per set of tags
         for k in range(1, len(tags) + 1):
             for subset in combinations(tags, k):
-                index[frozenset(subset)].append((rank, r.name))
+                index[subset].append((rank, r.name))
     negated = {key: [-step_of[name] for _, name in entries] for key, entries in index.items()}
     up_to: dict[int, list[str]] = {}
-    result = {}
-    for page in pages:
-        stand = funnel.index(standing[page.name])
-        tags, chosen = sorted(set(page.tags)), []
+
+    def best(stand: int, tags: tuple[str, ...], count: int) -> list[str]:
+        """The first `count` rooms for a page standing at `stand` with `tags`, itself not excluded."""
+        chosen: list[str] = []
         for k in range(len(tags), 0, -1):
+            if len(chosen) >= count:
+                break
             # Of each list, only its first `wanted` rooms from the page's step can be chosen (those
-            # before a chosen one are chosen or passed over: the page, or rooms chosen already).
-            wanted = limit + 1 + len(chosen)
+            # before a chosen one are chosen already).
+            wanted = count + len(chosen)
             heads = []
-            for key in map(frozenset, combinations(tags, k)):
+            for key in combinations(tags, k):
                 if key in index:
                     start = bisect_left(negated[key], -stand)
                     heads += index[key][start:start + wanted]
             for _, name in sorted(heads):
-                if len(chosen) >= limit:
+                if len(chosen) >= count:
                     break
-                if name != page.name and name not in chosen:
+                if name not in chosen:
                     chosen.append(name)
-        if len(chosen) < limit:
+        if len(chosen) < count:
             if stand not in up_to:
                 up_to[stand] = [r.name for r in order if step_of[r.name] <= stand]
             for name in up_to[stand]:
-                if len(chosen) >= limit:
+                if len(chosen) >= count:
                     break
-                if name != page.name and name not in chosen:
+                if name not in chosen:
                     chosen.append(name)
-        result[page.name] = tuple(chosen)
+        return chosen
+
+    # Pages that stand alike and share their tags are offered the same rooms, but for themselves:
+    # one more is found for each, and the page's own name taken out.
+    found: dict[tuple[int, tuple[str, ...]], list[str]] = {}
+    result = {}
+    for page in pages:
+        key = (funnel.index(standing[page.name]), tuple(sorted(set(page.tags))))
+        if key not in found:
+            found[key] = best(*key, limit + 1)
+        result[page.name] = tuple([name for name in found[key] if name != page.name][:limit])
     return result
 
 
@@ -252,6 +283,7 @@ def decide(funnel: Funnel, pages: Sequence[FunnelPage], menu: Sequence[MenuEntry
              for s in funnel.ids}
     rooms = [p for p in valid if not p.is_door]
     standing = {p.name: funnel.ids[standing_index(p, funnel)] for p in valid}
+    choosers = {step: door_chooser(doors[step]) for step in funnel.ids}
 
     cta: dict[str, str] = {}
     for p in valid:
@@ -274,24 +306,28 @@ def decide(funnel: Funnel, pages: Sequence[FunnelPage], menu: Sequence[MenuEntry
                 continue
             cta[p.name] = target.name
         elif nxt is not None:
-            door = choose_door(p, doors[nxt])
+            door = choosers[nxt](p)
             if door is not None:
                 cta[p.name] = door.name
 
     problems += _transgressions(funnel, valid, by_name, doors, rooms, standing, cta, menu, today)
     related = keep_reading_all([p for p in valid if not p.is_home and not p.is_listing], standing,
                                rooms, funnel)
-    return Plan(standing, cta, related, tuple(problems), later_doors(funnel, valid, standing, doors))
+    return Plan(standing, cta, related, tuple(problems), later_doors(funnel, valid, standing, doors, choosers))
 
 
 def later_doors(funnel: Funnel, pages: Sequence[FunnelPage], standing: Mapping[str, str],
-                doors: Mapping[str, Sequence[FunnelPage]]) -> dict[str, tuple[tuple[str, str], ...]]:
+                doors: Mapping[str, Sequence[FunnelPage]],
+                choosers: Mapping[str, Callable[[FunnelPage], FunnelPage | None]] | None = None
+                ) -> dict[str, tuple[tuple[str, str], ...]]:
     """For every page, the door it would offer at each step beyond the next (chosen as for a room:
-    shared tags, weight, title). A visitor who already stands at step K sees the door of K+1."""
+    shared tags, weight, title). A visitor who already stands at step K sees the door of K+1.
+    (`choosers`: door_chooser of each step's doors, when the caller has them.)"""
+    choosers = choosers or {step: door_chooser(doors[step]) for step in funnel.ids}
     found = {}
     for p in pages:
         start = funnel.index(standing[p.name]) + 2
-        choices = [(step, choose_door(p, doors[step])) for step in funnel.ids[start:]]
+        choices = [(step, choosers[step](p)) for step in funnel.ids[start:]]
         found[p.name] = tuple((step, door.name) for step, door in choices if door is not None)
     return found
 

@@ -469,6 +469,22 @@ def test_keep_reading_for_all_pages_matches_the_one_page_rule(seed, most_tags, l
         assert fast[p.name] == keep_reading(p, funnel.index(p.step), pages, funnel, limit), p.name
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_door_chooser_picks_what_the_one_room_rule_picks(seed):
+    """door_chooser (one answer per tag set, doors sorted once) agrees with choose_door room by room,
+    ties of tags broken by weight, then title in any case, then name."""
+    import random
+    rng = random.Random(seed)
+    tags = ["a", "b", "c", "d"]
+    doors = [door(f"trial/d{i}", "trial", title=rng.choice(["Coupon", "coupon", "Workshop"]),
+                  weight=rng.choice([0, 0, 5]), tags=rng.sample(tags, rng.randrange(3))) for i in range(6)]
+    rooms = [room(f"insider/r{i}", "insider", tags=rng.sample(tags, rng.randrange(4))) for i in range(60)]
+    for count in range(len(doors) + 1):
+        choose = funnel.door_chooser(doors[:count])
+        for r in rooms:
+            assert choose(r) == funnel.choose_door(r, doors[:count]), (count, r.tags)
+
+
 # --- doors for visitors who have gone further ----------------------------------------
 
 def test_later_doors_offer_one_door_per_step_past_the_next_best_tags_first():
