@@ -185,7 +185,9 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     inputs = {p.name: _page_inputs(site, p, everywhere, cache) for p in site.pages}
     known = cache.page_keys
     metas = {p.name: p.meta_digest for p in site.pages}
-    todo = [path for path, p in pages.items() if not _unchanged(metas, p, inputs[p.name], known.get(p.name))]
+    shown_as_before = metas == cache.metas  # no page's metadata changed: nor what any page shows of others
+    todo = [path for path, p in pages.items()
+            if not _unchanged(metas, p, inputs[p.name], known.get(p.name), shown_as_before)]
     page_keys = {p.name: known[p.name] for p in set(pages.values()).difference(pages[path] for path in todo)}
     trash = options.site / CACHE_DIR / "trash"
     twin = None if options.preview else twin_path(options.output, options.site / CACHE_DIR)
@@ -263,7 +265,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
                 abandon_twin(making)
             raise
     # Only now, with the output written, does the cache describe it.
-    cache.outputs, cache.output_id, cache.page_keys = keys, output_id, page_keys
+    cache.outputs, cache.output_id, cache.page_keys, cache.metas = keys, output_id, page_keys, metas
     cache.extras = (extras_key, tuple(f.path for f in extras))
     if not persistent:
         cache.last = LastSite(options, site, theme, env, analysis.targets, analysis.problems, keys)
@@ -371,12 +373,14 @@ def _page_inputs(site: Site, page: Page, everywhere: str, cache: BuildCache) -> 
             site.downloads.get(page.name))
 
 
-def _unchanged(metas: dict[str, str], page: Page, inputs: tuple, last: tuple | None) -> bool:
+def _unchanged(metas: dict[str, str], page: Page, inputs: tuple, last: tuple | None, shown_as_before: bool
+               ) -> bool:
     """Whether last build's HTML of a page stands: the page, its funnel decisions and every page its
     template was shown are unchanged. Listings, the home page, doors and pages with a form (whose
-    context draws on more than the pages it shows) are always rendered again."""
+    context draws on more than the pages it shows) are always rendered again. (`metas`: each page's
+    meta_digest; `shown_as_before`: they are all as the last build's, which every entry's deps match.)"""
     return bool(last) and last[0] == inputs and not (page.is_listing or page.is_home or page.is_door or page.form) \
-        and all(metas.get(name) == meta for name, meta in last[1])  # (metas: each page's meta_digest)
+        and (shown_as_before or all(metas.get(name) == meta for name, meta in last[1]))
 
 
 def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: LinkTargets | None,

@@ -41,7 +41,7 @@ class CachePart:
 # What was read, each entry checked against its key when used: entries of different builds mix safely.
 READ = CachePart("build-cache.pickle", ("sources", "pages", "bodies"), ("plan", "copies", "pdfs"))
 # What output/ holds, each page's render key and the output's id: always all of one build.
-WRITTEN = CachePart("build-cache.output.pickle", ("page_keys", "outputs"), ("extras", "output_id"))
+WRITTEN = CachePart("build-cache.output.pickle", ("page_keys", "outputs"), ("extras", "output_id", "metas"))
 PARTS = (READ, WRITTEN)
 
 
@@ -67,6 +67,7 @@ class BuildCache:
     pages: dict[str, tuple[tuple, Any, list]] = field(default_factory=dict)   # page -> (key, Page, problems)
     bodies: dict[str, tuple[tuple, Any, list]] = field(default_factory=dict)  # page -> (key, Markup, problems)
     page_keys: dict[str, tuple] = field(default_factory=dict)        # page -> (inputs, deps, render key)
+    metas: dict[str, str] = field(default_factory=dict)  # page -> its metadata digest, as page_keys' deps hold it
     plan: tuple[str, Any] | None = None                              # (key, Plan)
     outputs: dict[str, str] = field(default_factory=dict)            # output path -> render key
     extras: tuple[str, tuple[str, ...]] | None = None                # (key, paths) of tag pages and 404
