@@ -21,8 +21,8 @@ import stat
 from pathlib import Path
 from typing import Iterable
 
-from .write import (MARKER, CopiedFile, OutputFile, exchange, make_folder_of, marker, output_id_of,
-                    remove_empty_folders, remove_files, retire, safe_relative)
+from .write import (MARKER, CopiedFile, OutputFile, create_file, exchange, make_folder_of, marker, output_id_of,
+                    remove_empty_folders, remove_files, retire, safe_relative, write_all)
 
 TWIN = "twin"  # under .stepstone/
 
@@ -161,8 +161,7 @@ def write_over(twin: Path, path: str, data: bytes) -> None:
         os.unlink(target)  # then its folder is there: no mkdir to try
     except FileNotFoundError:
         make_folder_of(target)
-    with open(target, "wb") as f:
-        f.write(data)
+    create_file(target, data)
 
 
 def _overwrite_own(target: str, data: bytes) -> bool:
@@ -177,8 +176,7 @@ def _overwrite_own(target: str, data: bytes) -> bool:
         st = os.fstat(fd)
         if st.st_nlink != 1 or not stat.S_ISREG(st.st_mode):
             return False
-        with open(fd, "wb", closefd=False) as f:
-            f.write(data)
+        write_all(fd, data)
         os.ftruncate(fd, len(data))  # the old file's tail, if it was longer
         return True
     finally:
