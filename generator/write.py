@@ -231,8 +231,9 @@ def create_file(target: str, data: bytes) -> None:
 
 
 def write_all(fd: int, data: bytes) -> None:
+    """os.write may take less than it is given (a signal, a nearly full disk): write the rest too."""
     view = memoryview(data)
-    while view:  # a regular file takes it all at once, but for a full disk (which raises) or a signal
+    while view:
         view = view[os.write(fd, view):]
 
 
