@@ -16,8 +16,8 @@ from jinja2 import Environment
 
 from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, load_cache,
-                    save_cache, save_last_build, save_what_was_read)
+from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, load_cache, load_record,
+                    save_cache, save_last_build, save_record, save_what_was_read)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .source import digest
 from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
@@ -26,10 +26,12 @@ from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, error, sorted_problems, stop_on_errors
 from .markup import BodyRenderer, LinkTargets, Markup
 from .offers import event_ics
-from .render import (Site, Theme, choose_template, find_theme, ics_path, make_environment, output_path,
-                     extra_pages, render_extras, render_page, render_site, tag_slug, template_for, template_problem)
+from .render import (Site, Theme, body_slot, choose_template, extra_pages, find_theme, fixed_body_templates, ics_path,
+                     make_environment, output_path, render_extras, render_page, render_site, tag_slug, template_for,
+                     template_problem)
 from .options import BuildOptions, BuildResult, check_usage
 from .repeat import LookBack, look_back, repeated
+from .splice import RECORD_FILE, SpliceRecord, record_of, spliced
 from .workers import Progress, map_chunks
 from .write import (CopiedFile, OutputFile, abandon_update, check_output_folder, commit_beside, discard_beside,
                     output_id_of, pending_update, plan_files, update_in_progress, update_site, write_beside,
@@ -50,6 +52,7 @@ class Analysis:
     files: tuple[str, ...] = ()    # other files under content/, copied beside the pages
     targets: LinkTargets | None = None  # what links in bodies may point to
     copies: tuple[CopiedFile, ...] = ()  # static files, the stylesheets and scripts also under hashed names
+    link_warnings: tuple[Problem, ...] = ()  # the funnel's about links in bodies (in `problems` too)
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,8 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None,
         options.site, config, content, options.jobs, cache, options.stage("Markdown"),
         meanwhile=lambda: decided.append(_decide(config, content.pages, menu, options.day, cache)))
     links = [link for body in bodies.values() for link in body.links]
-    plan = replace(decided[0], problems=decided[0].problems + tuple(
-        funnel.link_problems(config.funnel, content.pages, decided[0].standing, links)))
+    link_warnings = tuple(funnel.link_problems(config.funnel, content.pages, decided[0].standing, links))
+    plan = replace(decided[0], problems=decided[0].problems + link_warnings)
     copies, copy_problems = _copies(options.site, theme.static_dirs, content.files)
     assets = _fingerprinted(copies)
     copies += [CopiedFile(hashed, item.origin, item.source) for item in copies
@@ -96,7 +99,7 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None,
                for p in content.pages if p.layout]
     problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,
                                 *plan.problems, *filter(None, layouts), *_download_problems(site), *copy_problems])
-    return Analysis(site, tuple(problems), theme, env, content.files, targets, tuple(copies))
+    return Analysis(site, tuple(problems), theme, env, content.files, targets, tuple(copies), link_warnings)
 
 
 def _download_problems(site: Site) -> list[Problem]:
@@ -136,12 +139,16 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     (The preview of `serve` is updated file by file, each swapped in whole, marked meanwhile.)
     `serve` passes its own cache, kept in memory; `build` loads and saves .stepstone/.
     `changed` (from `serve`'s watcher: paths relative to the site) allows a shortcut when only
-    bodies of pages changed. `looked`: look_back(options), when the caller has it already.
+    bodies of pages changed. `looked`: look_back(options), when the caller has it already and has
+    tried the shortcuts with it: `repeated` (nothing changed) and `spliced` (only bodies did).
     """
     persistent = cache is None
-    if persistent:  # nothing changed since the last build: its result stands
-        looked = looked or look_back(options)
-        if (result := repeated(options, looked)) is not None:
+    if persistent and looked is None:
+        looked = look_back(options)
+        result = repeated(options, looked)
+        if result is None:
+            result = spliced(options, looked)
+        if result is not None:
             return result
     else:
         check_usage(options)
@@ -168,6 +175,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     problems = stop_on_errors([*problems, *pdf_problems], options.strict)
     current = output_id_of(options.output) == cache.output_id != ""
     in_place = current and not pending_update(options.output)
+    started_from = cache.output_id if in_place else ""  # output/'s build, whose pages stay unless rendered
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
     extra_jobs = None  # the tag pages and 404 to render while the pages are
     if in_place and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
@@ -218,20 +226,22 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
 
         done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], found, staging,
                                    update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
-                                   making if staging else None, meanwhile=meanwhile)
+                                   making if staging else None, meanwhile=meanwhile, slotted=slotted)
         for extra in made:  # in place, those that differ are written with the other files
             if staging is not None:
                 write_file(staging, extra.path, extra.data)
             files[extra.path] = extra
         rendered.update(done)
         mirrored.update(set(done).difference(unmirrored))
-        for path, (_, shown, key) in rendered.items():
+        for path, (_, shown, key, _) in rendered.items():
             page_keys[pages[path].name] = (inputs[pages[path].name], shown, key)
         keys = _output_keys(files, pages, page_keys, cache)
         output_id = digest(repr(sorted(keys.items())))
         return output_id
 
-    rendered: dict[str, tuple[bytes | None, tuple, str]] = {}
+    rendered: dict[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]] = {}
+    # where a page's body sits in its HTML, for templates that show it untouched: for the next build
+    slotted = fixed_body_templates(env, {choose_template(p) for p in site.pages}) if persistent else frozenset()
     mirrored: set[str] = set()  # pages the workers linked into the new twin as they wrote them
     making = None
     keys, output_id = {}, ""
@@ -273,6 +283,11 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     cache.stats["pages reused"] = len(site.pages) - len(todo)
     if persistent:
         save_cache(options.site, cache)
+        last = load_record(options.site, RECORD_FILE) if started_from else None
+        save_record(options.site, RECORD_FILE, record_of(
+            looked.options_key, looked.stats, output_id, keys, cache, tuple(problems), site, pages, analysis.targets,
+            analysis.link_warnings, {path: entry[3] for path, entry in rendered.items()},
+            last if isinstance(last, SpliceRecord) and last.output_id == started_from else None))
         save_last_build(options.site, LastBuild(looked.signature, output_id, len(site.pages), tuple(problems)))
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
@@ -410,10 +425,12 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
 
 def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
             problems: list[Problem], staging: Path | None, update: Update | None,
-            progress: Progress | None, making: Path | None = None, meanwhile: Callable[[], object] | None = None
-            ) -> tuple[dict[str, tuple[bytes | None, tuple, str]], list[str]]:
+            progress: Progress | None, making: Path | None = None, meanwhile: Callable[[], object] | None = None,
+            slotted: frozenset[str] = frozenset()
+            ) -> tuple[dict[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]], list[str]]:
     """Render `todo` on every core: output path -> (HTML or None, pages its template was shown,
-    digest of the HTML), and the pages not linked into `making`. Written into `staging` if given
+    digest of the HTML, where the body sits in it if the template is one of `slotted`), and the
+    pages not linked into `making`. Written into `staging` if given
     (and linked into the twin being made); with `update` (a folder, what it holds, and how to
     write there), each page that differs is written: next to the file it will replace in output/,
     for commit_beside (and removed again if the build fails), or over it in the twin; else kept
@@ -421,7 +438,8 @@ def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, t
     for name in {choose_template(p) for p in todo}:  # compiled once here, not in every worker
         template_for(env, theme, name, "", 0)
     position = {p.name: i for i, p in enumerate(site.pages)}
-    done = map_chunks(_render_chunk, (site, theme, staging, env, update, making), [position[p.name] for p in todo],
+    done = map_chunks(_render_chunk, (site, theme, staging, env, update, making, slotted),
+                      [position[p.name] for p in todo],
                       options.jobs, progress, meanwhile=meanwhile)
     rendered = {path: entry for chunk in done for path, entry in chunk[0]}
     try:
@@ -470,17 +488,19 @@ def theme_digest(theme: Theme) -> str:
     return digest(repr(parts))
 
 
-def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | None, Path | None],
+def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | None, Path | None, frozenset[str]],
                   indexes: list[int]
-                  ) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str]]], list[Problem], list[str]]:
+                  ) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]]],
+                             list[Problem], list[str]]:
     """Render pages[i] for i in indexes, each with the pages its template was shown and the
     digest of its HTML; written into the staging folder (and linked into the twin being made:
     the pages not linked are returned), or (as `update` says) to replace the file it differs
     from (the HTML then stays here)."""
-    site, theme, staging, env, update, making = state
+    site, theme, staging, env, update, making, slotted = state
     done, problems, unmirrored = [], [], []
     for i in indexes:
-        file, problem, shown = render_page(site, env, theme, site.pages[i])
+        page = site.pages[i]
+        file, problem, shown = render_page(site, env, theme, page)
         if problem is not None:
             problems.append(problem)
         if file is None:
@@ -497,7 +517,8 @@ def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | N
                 unmirrored.append(file.path)
         elif update is not None and update[1].get(file.path) != key:
             update[2](update[0], file.path, file.data)
-        done.append((file.path, (None if staging or update else file.data, shown, key)))
+        slot = body_slot(file.data, site.bodies[page.name].html) if choose_template(page) in slotted else None
+        done.append((file.path, (None if staging or update else file.data, shown, key, slot)))
     return done, problems, unmirrored
 
 

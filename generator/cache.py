@@ -228,6 +228,41 @@ def _save_in_full(folder: Path, cache: BuildCache, part: CachePart) -> None:
         cache.base[name] = _snapshot(getattr(cache, name))
 
 
+def note_outputs(site: Path, written_id: str, outputs: dict[str, str], output_id: str) -> None:
+    """Add to the delta that output/ holds new files (path -> key) under a new id, for a build that
+    changed only those (generator/splice.py): the next full build loads them with the rest.
+    Noted against the full save `written_id` of what output/ holds: any other is left as it is
+    (and output/'s new id, unknown to it, makes the next build write output/ whole)."""
+    folder = site / CACHE_DIR
+    delta = _read_pickle(folder / DELTA_FILE)
+    if not isinstance(delta, dict) or delta.get("version") != cache_format():
+        delta = {"version": cache_format(), "parts": {}}
+    update = delta["parts"].get(WRITTEN.file)
+    if update is None or update["id"] != written_id:
+        update = delta["parts"][WRITTEN.file] = {"id": written_id, "changed": {}, "removed": {}, "fields": {}}
+    update["changed"].setdefault("outputs", {}).update(outputs)
+    update["removed"].get("outputs", set()).difference_update(outputs)
+    update["fields"]["output_id"] = output_id
+    try:
+        _write_pickle(folder / DELTA_FILE, delta)
+    except OSError:
+        pass
+
+
+def load_record(site: Path, file: str) -> Any:
+    """What a build left in .stepstone/`file` for the next (written by this Stepstone), or None."""
+    saved = _read_pickle(site / CACHE_DIR / file)
+    return saved[1] if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == cache_format() else None
+
+
+def save_record(site: Path, file: str, value: Any) -> None:
+    """Keep `value` in .stepstone/`file` for the next build; a failure never fails this one."""
+    try:
+        _write_pickle(site / CACHE_DIR / file, (cache_format(), value))
+    except OSError:
+        pass
+
+
 def _write_pickle(path: Path, value: Any) -> None:
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     with open(tmp, "wb") as f:

@@ -166,6 +166,9 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
     try:
         looked = look_back(options)
         result = repeated(options, looked)
+        if result is None:  # only bodies changed: no Jinja, no walk over the pages
+            from .splice import spliced
+            result = spliced(options, looked)
         if result is None:
             from .build import build
             result = build(options, looked=looked)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import jinja2
+import jinja2.meta
+import jinja2.nodes
 from markupsafe import Markup as SafeHTML
 
 from .config import SiteConfig
@@ -404,6 +406,56 @@ def render_page(site: Site, env: jinja2.Environment, theme: Theme, page: Page
     for key in SHOWING_PAGES:
         _pages_in(context[key], shown)
     return file, problem, tuple(shown)
+
+
+# Where a template may show a page's body only as it is, once (see fixed_body_templates).
+_CAPTURING = (jinja2.nodes.FilterBlock, jinja2.nodes.AssignBlock, jinja2.nodes.Macro, jinja2.nodes.CallBlock)
+
+
+def fixed_body_templates(env: jinja2.Environment, names: Iterable[str]) -> frozenset[str]:
+    """Those of the templates `names` whose HTML holds a page's body untouched: they and all they
+    extend, include or import show `content` only as `{{ content }}` (or `|safe`), nothing of it
+    otherwise (no filter, test or variable), and no page's Markdown text. A body edit that keeps
+    the page's summary and task lists then changes that one slice of its HTML (generator/splice.py)."""
+    verdicts: dict[str, bool] = {}
+
+    def fixed(name: str) -> bool:
+        if name not in verdicts:
+            verdicts[name] = False  # a template that includes itself is not looked at twice
+            try:
+                tree = env.parse(env.loader.get_source(env, name)[0])
+            except jinja2.TemplateError:
+                return False
+            referenced = list(jinja2.meta.find_referenced_templates(tree))
+            verdicts[name] = _shows_body_as_is(tree, ()) and None not in referenced \
+                and all(fixed(other) for other in referenced)
+        return verdicts[name]
+
+    return frozenset(name for name in names if fixed(name))
+
+
+def _shows_body_as_is(node: jinja2.nodes.Node, outer: tuple[jinja2.nodes.Node, ...]) -> bool:
+    nodes = jinja2.nodes
+    if isinstance(node, nodes.Name) and node.name == "content":
+        parent = outer[-1] if outer else None
+        if isinstance(parent, nodes.Filter) and parent.name == "safe" and parent.node is node:
+            parent = outer[-2] if len(outer) > 1 else None
+        return node.ctx == "load" and isinstance(parent, nodes.Output) \
+            and not any(isinstance(n, _CAPTURING) for n in outer)
+    if (isinstance(node, nodes.Getattr) and node.attr == "body") \
+            or (isinstance(node, nodes.Const) and node.value == "body"):
+        return False  # a page's Markdown text (page.body, page["body"], page|attr("body"))
+    inner = (*outer, node)
+    return all(_shows_body_as_is(child, inner) for child in node.iter_child_nodes())
+
+
+def body_slot(html: bytes, body: str) -> tuple[int, int] | None:
+    """Where a page's body HTML stands in its page, if there once and only once."""
+    if not body:
+        return None
+    found = body.encode("utf-8")
+    start = html.find(found)
+    return (start, start + len(found)) if start >= 0 and html.rfind(found) == start else None
 
 
 # The keys of page_context that show other pages (a guard test checks that no other key does).

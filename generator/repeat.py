@@ -22,6 +22,7 @@ class LookBack:
     signature: str               # this build's inputs and options, as the record keeps them
     last: LastBuild | None        # the last build's record, if its result stands for this build
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # each input's (mtime_ns, size), by path
+    options_key: str = ""        # the options, day and Stepstone alone: what may not change for a splice
 
 
 def look_back(options: BuildOptions) -> LookBack:
@@ -29,11 +30,12 @@ def look_back(options: BuildOptions) -> LookBack:
     check_usage(options)
     check_output_folder(options.site, options.output)
     stats = input_stats(options.site)
-    signature = input_signature(stats, (options.base_url, options.drafts, options.future, options.day,
-                                        str(options.output.resolve()), engine_missing()))
+    extra = (options.base_url, options.drafts, options.future, options.day, str(options.output.resolve()),
+             engine_missing())
+    signature = input_signature(stats, extra)
     last = load_last_build(options.site)
     stands = last and last.signature == signature and last.output_id == output_id_of(options.output) != ""
-    return LookBack(signature, last if stands else None, stats)
+    return LookBack(signature, last if stands else None, stats, input_signature({}, extra))
 
 
 def repeated(options: BuildOptions, looked: LookBack) -> BuildResult | None:

@@ -70,6 +70,8 @@ def cold(site, out):
 EDITS = {
     "body": lambda site: (site / "content/blog/post-5.md").write_text(
         (site / "content/blog/post-5.md").read_text().replace("Read [post", "Now read [post")),
+    "closing paragraph": lambda site: (site / "content/blog/post-5.md").write_text(  # spliced into its page
+        (site / "content/blog/post-5.md").read_text() + "\nA closing paragraph, [to post 2](post-2.md).\n"),
     "title": lambda site: (site / "content/blog/post-7.md").write_text(
         (site / "content/blog/post-7.md").read_text().replace("title: Post 7", "title: Post seven")),
     "removed page": lambda site: (site / "content/blog/post-9.md").unlink(),
