@@ -166,6 +166,41 @@ def test_an_update_killed_at_each_of_its_steps_leaves_the_old_site_or_the_new(tm
     assert all(found == new for found in redone)
 
 
+def test_a_splice_killed_at_each_of_its_steps_leaves_the_old_site_or_the_new(tmp_path):
+    """Body edits alone are set into the pages' last HTML (generator/splice.py), through the twin too."""
+    files = {"content/index.md": page("Home", "awareness", "Welcome.")}
+    files.update({f"content/p{i}.md": page(f"Page {i}", "free", f"Text {i}.\n\nMore {i}.", tags="[a]")
+                  for i in range(8)})
+    first = write_site(tmp_path / "first", files)
+    kills, outcomes = 0, set()
+    for at in range(1, 200):
+        site = tmp_path / f"at-{at}"
+        shutil.copytree(first, site, symlinks=True)
+        finish(site)  # here: the record of the last build holds its paths
+        old = tree(site / "output")
+        for i in (1, 4):
+            (site / f"content/p{i}.md").write_text(page(f"Page {i}", "free", f"Text {i}.\n\nEdited {i}.", tags="[a]"))
+        env = {**os.environ, "PYTHONPATH": str(REPO), "KILL_AT": str(at)}
+        done = subprocess.run([sys.executable, "-c", KILL_AT_CALL, str(site)], env=env, capture_output=True, text=True)
+        found = tree(site / "output")
+        if done.returncode == 0:  # past the last step: the build finished
+            assert "2 written, 7 unchanged" in done.stdout  # spliced: the full build would render the home page too
+            new = found
+            break
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        kills += 1
+        outcomes.add("old" if found == old else repr(sorted(found.items())))
+        finish(site)
+        assert b"Edited 4." in (site / "output/p4/index.html").read_bytes()
+        assert_twin_follows(site)
+        shutil.rmtree(site)
+    else:
+        pytest.fail("the build never finished")
+    print(f"kills: {kills}, old or new each time")
+    assert old != new and kills > 5
+    assert outcomes == {"old", repr(sorted(new.items()))}  # every kill: one or the other, never a mix
+
+
 # --- the disk says no -------------------------------------------------------------------------------
 
 def _disk_full_after(count: int, real):
