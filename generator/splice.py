@@ -188,7 +188,7 @@ def record_of(options_key: str, stats: Mapping[str, tuple[int, int]], output_id:
             at = new_slots[path]
         else:
             kept = BodySlot(*old[page.name]) if page.name in old else None
-            at = (kept.start, kept.end) if kept else None
+            at = (kept.start, kept.end) if kept and kept.path == path else None
         entry: SourceEntry | None = cache.sources.get(page.source.removeprefix("content/"))
         if at is None or page.download or entry is None or entry.parsed is None:
             continue
