@@ -112,14 +112,14 @@ def spliced(options: BuildOptions, looked: LookBack) -> BuildResult | None:
     made = BodyRenderer(record.raw_html).render_all(
         [(text, slot.name, source, slot.body_start) for source, slot, text in edits], record.targets)
     problems = set(record.problems)
-    slots = dict(record.slots)
+    now_at: dict[str, BodySlot] = {}  # the edited pages' slots as they will be
     for (source, slot, _), (body, found) in zip(edits, made, strict=True):
         if body.has_tasks != slot.has_tasks or slot.first_paragraph not in (None, body.first_paragraph):
             return None
         problems.difference_update(slot.problems)
         now = (*found, *_link_problems(record, slot, source, body))
         problems.update(now)
-        slots[source] = replace(slot, problems=now).row()
+        now_at[source] = replace(slot, problems=now)
     reported = stop_on_errors(list(problems), options.strict)
     changed = {}
     for (source, slot, _), (body, _) in zip(edits, made, strict=True):
@@ -131,7 +131,7 @@ def spliced(options: BuildOptions, looked: LookBack) -> BuildResult | None:
             return None  # not what the last build wrote
         html = body.html.encode("utf-8")
         new = old[:slot.start] + html + old[slot.end:]
-        slots[source] = replace(BodySlot(*slots[source]), end=slot.start + len(html)).row()
+        now_at[source] = replace(now_at[source], end=slot.start + len(html))
         if new != old:
             changed[slot.path] = new
     outputs = {**record.outputs, **{path: digest(data) for path, data in changed.items()}}
@@ -141,7 +141,8 @@ def spliced(options: BuildOptions, looked: LookBack) -> BuildResult | None:
     if changed:
         note_outputs(options.site, record.written_id, {path: outputs[path] for path in changed}, output_id)
     save_record(options.site, RECORD_FILE, replace(record, stats=looked.stats, output_id=output_id,
-                                                   outputs=outputs, problems=tuple(problems), slots=slots))
+                                                   outputs=outputs, problems=tuple(problems),
+                                                   slots={**record.slots, **{s: b.row() for s, b in now_at.items()}}))
     save_last_build(options.site, LastBuild(looked.signature, output_id, record.pages, tuple(reported)))
     return BuildResult(record.pages, tuple(reported),
                        {"pages rendered": len(edits), "pages reused": record.pages - len(edits)})
