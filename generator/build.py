@@ -16,8 +16,8 @@ from jinja2 import Environment
 
 from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, fingerprint, load_cache, load_record,
-                    save_cache, save_last_build, save_record, save_what_was_read)
+from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, cache_format, fingerprint, load_cache,
+                    load_record, save_cache, save_last_build, save_record, save_what_was_read)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .source import digest
 from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
@@ -163,9 +163,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     cache.stats, cache.last = {}, None
     analysis = analyse(options, cache, looked.stats if looked else None)
     site, theme, env = analysis.site, analysis.theme, analysis.env
-    if persistent:  # compiled templates kept between builds: Jinja checks them against the source
-        (options.site / CACHE_DIR / "templates").mkdir(parents=True, exist_ok=True)
-        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(options.site / CACHE_DIR / "templates"))
+    if persistent:
+        env.bytecode_cache = _compiled_templates(options.site)
     problems = stop_on_errors(list(analysis.problems), options.strict)
     themes = theme_digest(theme)
     everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, themes,
@@ -290,6 +289,18 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             last if isinstance(last, SpliceRecord) and last.output_id == started_from else None))
         save_last_build(options.site, LastBuild(looked.signature, output_id, len(site.pages), tuple(problems)))
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
+
+
+def _compiled_templates(site: Path) -> jinja2.FileSystemBytecodeCache:
+    """Compiled templates, kept between builds: Jinja checks each against its source, and the name
+    says which Stepstone compiled it (its code generator is Stepstone's: templatecode.py)."""
+    folder = site / CACHE_DIR / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    ours = cache_format()[:16]
+    for old in folder.glob("*.cache"):
+        if not old.name.startswith(ours):
+            old.unlink(missing_ok=True)
+    return jinja2.FileSystemBytecodeCache(str(folder), f"{ours}-%s.cache")
 
 
 PDF_STORE = "pdf"  # under .stepstone/: each PDF built, by the digest of its bytes

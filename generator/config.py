@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,9 +50,9 @@ class SiteConfig:
     def line(self, key: str) -> int:
         return dict(self.lines).get(key, 0)
 
-    @property
+    @cached_property
     def base_path(self) -> str:
-        """The path part of base_url, always starting and ending with '/'."""
+        """The path part of base_url, always starting and ending with '/' (asked for often: kept)."""
         path = urlsplit(self.base_url).path.strip("/")
         return f"/{path}/" if path else "/"
 

@@ -22,6 +22,7 @@ from .forms import FormSpec, form_spec, preview_form
 from .funnel import Plan
 from .markup import Markup
 from .offers import qr_svg
+from .templatecode import FastCodeGenerator, FastContext
 from .write import OutputFile
 
 BUILTIN_THEMES = Path(__file__).parent / "themes"
@@ -93,6 +94,9 @@ class SiteEnvironment(jinja2.Environment):
     a ChainMap is walked in Python. The same names: nothing changes env.globals once templates
     load. (A fifth of the time Jinja takes per page.)"""
 
+    code_generator_class = FastCodeGenerator
+    context_class = FastContext
+
     def make_globals(self, d: Mapping[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
         return {**self.globals, **(d or {})}
 
@@ -104,7 +108,8 @@ def make_environment(theme: Theme, base_path: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=False,  # a build sees one version of each template: no stat() per include
+        auto_reload=False,
+        cache_size=-1,  # a build sees one version of each template: no stat() per include
     )
     env.filters["long_date"] = long_date
     env.filters["event_time"] = event_time
