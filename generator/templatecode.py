@@ -16,7 +16,13 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
-from markupsafe._speedups import _escape_inner  # type: ignore[import-not-found]
+from markupsafe import escape
+
+try:
+    from markupsafe import _escape_inner  # type: ignore[attr-defined]  # MarkupSafe 3: the escaping alone
+except ImportError:  # older MarkupSafe
+    def _escape_inner(text: str) -> str:
+        return str(escape(text))
 
 
 def escape_text(value: Any) -> str:
@@ -28,11 +34,21 @@ def escape_text(value: Any) -> str:
     return _escape_inner(str(value))
 
 
+# The parts of Jinja's code generator (3.1) that FastCodeGenerator builds on: under a Jinja that
+# lacks any, templates compile Jinja's own way (fits_this_jinja).
+_JINJA_PARTS = ("_output_child_pre", "_output_child_post", "_output_child_to_const", "_output_const_repr",
+                "_make_finalize", "dump_local_context", "visit_Output", "visit_Include", "visit_Template")
+
+
+def fits_this_jinja() -> bool:
+    return all(hasattr(CodeGenerator, name) for name in _JINJA_PARTS)
+
+
 class FastCodeGenerator(CodeGenerator):
     """Yields each run of output once, escaping with escape_text."""
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
-        self.writeline("from generator.templatecode import escape_text")
+        self.writeline(f"from {__name__} import escape_text")
         super().visit_Template(node, frame)
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:

@@ -9,7 +9,7 @@ from conftest import TODAY, page
 from generator.build import BuildOptions, build
 from generator.cache import cache_format
 from generator.render import SiteEnvironment
-from generator.templatecode import FastContext, escape_text
+from generator.templatecode import FastCodeGenerator, FastContext, escape_text, fits_this_jinja
 
 TEMPLATES = {
     "base.html": """<!doctype html><title>{% block title %}{{ title }} · {{ site.name }}{% endblock %}</title>
@@ -134,3 +134,8 @@ def test_compiled_templates_are_kept_only_for_the_stepstone_that_compiled_them(m
     names = sorted(p.name for p in folder.iterdir())
     assert names and all(n.startswith(cache_format()[:16] + "-") for n in names), names
     assert "Hello." in (site / "output/index.html").read_text()
+
+
+def test_this_jinja_gets_the_tuned_code():
+    assert fits_this_jinja()
+    assert SiteEnvironment.code_generator_class is FastCodeGenerator
