@@ -1,5 +1,7 @@
 """The tuned Jinja code (generator/templatecode.py) renders every template exactly as Jinja's own."""
 import functools
+import traceback
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -139,3 +141,22 @@ def test_compiled_templates_are_kept_only_for_the_stepstone_that_compiled_them(m
 def test_this_jinja_gets_the_tuned_code():
     assert fits_this_jinja()
     assert SiteEnvironment.code_generator_class is FastCodeGenerator
+
+
+@pytest.mark.parametrize("source, line", [
+    ("<html>\n<p>{{ a }}</p>\n<p>{{ a }} and {{ b.c.d }} here</p>\n", 3),
+    ("<ul>\n{% for x in items %}\n<li>{{ x }}\n{{ x.missing.deeper }}</li>\n{% endfor %}\n</ul>\n", 4),
+    ('<p>\n{{ a }}{% include "inc.html" %}\n</p>\n', 2),  # the error is in inc.html's line 2
+])
+def test_an_error_is_traced_to_the_same_template_line(tmp_path, source, line):
+    (tmp_path / "t.html").write_text(source)
+    (tmp_path / "inc.html").write_text("ok\n{{ b.c.d }}\n")
+    seen = []
+    for cls in (jinja2.Environment, SiteEnvironment):
+        env = cls(loader=jinja2.FileSystemLoader(str(tmp_path)), autoescape=True, trim_blocks=True)
+        with pytest.raises(jinja2.UndefinedError) as caught:
+            env.get_template("t.html").render(a="x", items=[1])
+        frames = [f for f in traceback.extract_tb(caught.value.__traceback__) if f.filename.endswith(".html")]
+        seen.append((Path(frames[-1].filename).name, frames[-1].lineno))
+    assert seen[0] == seen[1]
+    assert seen[1][1] == line
