@@ -195,7 +195,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     shown_as_before = metas == cache.metas  # no page's metadata changed: nor what any page shows of others
     todo = [path for path, p in pages.items()
             if not _unchanged(metas, p, inputs[p.name], known.get(p.name), shown_as_before)]
-    page_keys = {p.name: known[p.name] for p in set(pages.values()).difference(pages[path] for path in todo)}
+    again = {pages[path].name for path in todo}  # by name: hashing a Page hashes every field
+    page_keys = {p.name: known[p.name] for p in pages.values() if p.name not in again}
     trash = options.site / CACHE_DIR / "trash"
     twin = None if options.preview else twin_path(options.output, options.site / CACHE_DIR)
     lag = ready_twin(options.output, twin, trash) if in_place and twin is not None else ()
