@@ -4,7 +4,8 @@ the plain Python loop (and Hugo, when installed), on the shared benchmark corpus
     python benchmarks/bench.py [--pages 10000] [--runs 3] [--work /tmp/stepstone-bench]
 
 Needs ../shared/bench/ beside the repo (make_site.py, make_corpus.py). Prints a table of median
-wall times and ratios, all measured in this one invocation (the machine is noisy: compare ratios).
+wall times and ratios, all measured in this one invocation (the machine is noisy: compare ratios),
+with the CPU time each build used.
 Not a test: run it by hand and paste the table into the issue.
 """
 from __future__ import annotations
@@ -40,19 +41,23 @@ for path in sorted(src.rglob("*.md")):
 HUGO_LAYOUT = "<!doctype html><title>{{ .Title }}</title><h1>{{ .Title }}</h1>{{ .Content }}\n"
 
 
-def timed(cmd: list[str], cwd: Path | None = None, before=None) -> float:
-    """Wall time of `cmd`, started with the disk's write-back of earlier runs done: a build right
-    after another one's 200 MB would pay for the kernel writing (and, on ext4, placing) those."""
+def timed(cmd: list[str], cwd: Path | None = None, before=None) -> tuple[float, float]:
+    """Wall time of `cmd`, and the CPU time (user and system) it and its workers used, started
+    with the disk's write-back of earlier runs done: a build right after another one's 200 MB
+    would pay for the kernel writing (and, on ext4, placing) those."""
     if before:
         before()
     os.sync()
+    used = _children_cpu()
     started = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - used
 
 
-def median(runs: int, cmd: list[str], cwd: Path | None = None, before=None) -> float:
-    return statistics.median(timed(cmd, cwd, before) for _ in range(runs))
+def _children_cpu() -> float:
+    """CPU seconds of every finished child process (and theirs, which each waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -115,7 +120,7 @@ def main() -> None:
 
     # This machine's disk and CPU speed drift by tens of percent within minutes, so every
     # round measures everything once, one after the other: ratios compare like with like.
-    runs: dict[str, list[float]] = {}
+    runs: dict[str, list[tuple[float, float]]] = {}  # name -> (wall, CPU) of each run
 
     def measure(name: str, cmd: list[str], cwd: Path | None = None, before=None) -> None:
         runs.setdefault(name, []).append(timed(cmd, cwd, before))
@@ -139,13 +144,15 @@ def main() -> None:
     serve_times = serve_saves(site, page, original, max(args.runs, 5))
     shutil.rmtree(aside, ignore_errors=True)
     shutil.rmtree(earlier, ignore_errors=True)
-    rows = {name: statistics.median(times) for name, times in runs.items()}
-    cold_time = rows["stepstone cold"]
-    print(f"\n{args.pages} pages, median of {args.runs} runs, wall seconds\n")
-    print("| build | seconds | time as a share of stepstone cold |")
-    print("|---|---|---|")
-    for name, seconds in rows.items():
-        print(f"| {name} | {seconds:.2f} | {seconds / cold_time:.0%} |")
+    rows = {name: (statistics.median(w for w, _ in times), statistics.median(c for _, c in times))
+            for name, times in runs.items()}
+    cold_time, cold_cpu = rows["stepstone cold"]
+    print(f"\n{args.pages} pages, median of {args.runs} runs: wall seconds, and CPU seconds (user and system, "
+          f"every process: the work done, less swayed than wall time by what else the machine runs)\n")
+    print("| build | seconds | time as a share of stepstone cold | CPU seconds | CPU as a share of cold |")
+    print("|---|---|---|---|---|")
+    for name, (seconds, cpu) in rows.items():
+        print(f"| {name} | {seconds:.2f} | {seconds / cold_time:.0%} | {cpu:.2f} | {cpu / cold_cpu:.0%} |")
     print(f"\nserve, save of one body to its page rewritten: median {statistics.median(serve_times) * 1000:.0f} ms, "
           f"worst {max(serve_times) * 1000:.0f} ms of {len(serve_times)} saves")
     print(f"peak memory of one process in the cold builds: {peak_mb:.0f} MB")
