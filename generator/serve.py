@@ -25,9 +25,10 @@ import click
 
 from .build import OVERLAY_SCRIPT, BuildOptions, build
 from .cache import CACHE_DIR, BuildCache
-from .errors import SiteError, UsageError
+from .errors import Problem, SiteError, UsageError
 from .forms import LOCAL_ENDPOINT
 from .funnelmap import map_page
+from .render import Site
 from .write import MARKER, marker
 
 WATCHED = ("content", "themes", "static", "stepstone.toml")
@@ -35,7 +36,7 @@ SUBMISSIONS_FILE = f"{CACHE_DIR}/submissions.jsonl"
 MAX_SUBMISSION = 64 * 1024  # bytes: a signup is a few hundred
 PREVIEW_DIR = f"{CACHE_DIR}/preview"
 ERRORS_FILE = "_stepstone/errors.json"
-MAP_FILE = "_stepstone/index.html"  # the funnel map: only in serve's preview, never built
+MAP_PATH = r"/_stepstone/(?:index\.html)?"  # the funnel map: only under serve, never built
 
 
 def port_free(host: str, port: int) -> bool:
@@ -67,7 +68,21 @@ def replace_file(target: Path, text: str) -> None:
     os.replace(temporary, target)
 
 
-def rebuild(options: BuildOptions, cache: BuildCache, changed: set[str] | None = None) -> bool:
+class LastGoodSite:
+    """The site as the last good build left it, and its problems: what the funnel map shows. The
+    map is drawn when the owner opens it, not after every save (at 10,000 pages drawing it takes
+    longer than rebuilding the page that was saved)."""
+
+    def __init__(self) -> None:
+        self.drawn: tuple[Site, tuple[Problem, ...]] | None = None
+
+    def map_html(self) -> str | None:
+        drawn = self.drawn  # one read: a rebuild may replace it meanwhile
+        return map_page(*drawn) if drawn is not None else None
+
+
+def rebuild(options: BuildOptions, cache: BuildCache, changed: set[str] | None = None,
+            last_good: LastGoodSite | None = None) -> bool:
     """One build, reported in the terminal with its time; False when the owner's files have errors."""
     started = time.perf_counter()
     try:
@@ -80,8 +95,8 @@ def rebuild(options: BuildOptions, cache: BuildCache, changed: set[str] | None =
         show_errors(options.output, lines)
         return False
     show_errors(options.output, [])
-    if result.site is not None:  # the owner's funnel map, redrawn from the site as it now stands
-        replace_file(options.output / MAP_FILE, map_page(result.site, result.problems))
+    if result.site is not None and last_good is not None:
+        last_good.drawn = (result.site, result.problems)
     for p in result.problems:
         click.echo(str(p), err=True)
     written = result.stats.get("pages rendered", result.pages)
@@ -119,8 +134,9 @@ def record_submission(log: Path, fields: dict[str, list[bytes]]) -> str:
     return after if after.startswith("/") and not after.startswith("//") else "/"
 
 
-def preview_server(site: Path):
-    """livereload's server, with the local endpoint that signup forms post to under `serve`."""
+def preview_server(site: Path, last_good: LastGoodSite):
+    """livereload's server, with the local endpoint that signup forms post to under `serve`, and
+    the funnel map drawn from the last good build."""
     from livereload import Server
     from livereload.handlers import StaticFileHandler
     from tornado import web
@@ -157,10 +173,21 @@ def preview_server(site: Path):
             click.echo(f"Form submission kept in {SUBMISSIONS_FILE}; going on to {after}")
             self.redirect(after, status=303)
 
+    class FunnelMap(web.RequestHandler):
+        def get(self) -> None:
+            html = last_good.map_html()
+            self.set_header("Cache-Control", "no-store")
+            if html is None:
+                self.set_status(404)
+                self.finish("The site could not be built yet: see the terminal.")
+                return
+            self.set_header("Content-Type", "text/html; charset=utf-8")  # livereload's script goes in
+            self.finish(html)
+
     class PreviewServer(Server):
         def get_web_handlers(self, script):
             self.SFH = WholeFileHandler
-            return [(LOCAL_ENDPOINT, Submission), *super().get_web_handlers(script)]
+            return [(LOCAL_ENDPOINT, Submission), (MAP_PATH, FunnelMap), *super().get_web_handlers(script)]
 
     return PreviewServer()
 
@@ -190,11 +217,11 @@ def serve_site(site: Path, host: str, port: int, drafts: bool = False, future: b
         raise UsageError(f"port {port} on {host} is already in use: pass another, e.g. --port {port + 1}")
     options = BuildOptions(site=site, out=site / PREVIEW_DIR, base_url=f"http://{host}:{port}/",
                            drafts=drafts, future=future, preview=True)
-    cache, lock = BuildCache(), threading.Lock()
+    cache, lock, last_good = BuildCache(), threading.Lock(), LastGoodSite()
 
     def rebuild_now(changed: set[str] | None = None) -> None:
         with lock:  # one build at a time: they share the cache
-            rebuild(options, cache, changed)
+            rebuild(options, cache, changed, last_good)
 
     ready, stop = threading.Event(), threading.Event()
     threading.Thread(target=watch_and_rebuild, daemon=True,
@@ -204,7 +231,7 @@ def serve_site(site: Path, host: str, port: int, drafts: bool = False, future: b
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # its throttle would drop a save made soon after another
     for name in ("livereload", "tornado.access", "tornado.application", "tornado.general"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    server = preview_server(site)
+    server = preview_server(site, last_good)
     server.watch(str(site / CACHE_DIR / "nothing-to-watch"))  # saves are watched by watchfiles instead
     click.echo(f"Serving {site.resolve()} at http://{host}:{port}/  (Ctrl-C to stop)")
     try:

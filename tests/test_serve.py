@@ -212,6 +212,19 @@ def test_the_local_form_endpoint_refuses_big_bodies_and_foreign_redirects(tmp_pa
     assert not (site / "output").exists() or "_stepstone" not in (site / "output/join/index.html").read_text()
 
 
+def test_the_funnel_map_is_drawn_from_the_last_good_build_when_opened(site):
+    with serving(site) as (url, _):
+        first = fetch(url + "_stepstone/")
+        assert "data-step=\"awareness\"" in first and "livereload.js" in first  # reloads with every save
+        assert fetch(url + "_stepstone/index.html") == first
+        (site / "content/guide.md").write_text(page("Guide", "free", "Read on."))
+        wait_for(lambda: "guide" in fetch(url + "_stepstone/"), 5)  # the new page, on the map at once
+        (site / "content/guide.md").write_text(page("Guide", "fre", "Broken."))
+        wait_for(lambda: "'fre'" in fetch(url + "_stepstone/errors.json"), 5)
+        assert "guide" in fetch(url + "_stepstone/")  # still the last good map, not an error page
+    assert not (site / ".stepstone/preview/_stepstone/index.html").exists()  # drawn on request, never saved
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
 def test_the_funnel_map_draws_every_step_and_previews_a_visitor_at_a_step(tmp_path):
