@@ -446,9 +446,12 @@ def funnel_map(funnel: Funnel, pages: Sequence[FunnelPage], result: Plan) -> tup
     shown = {door for page, door in result.cta.items() if door != page}
     for door in list(shown):
         shown.update(by_name[door].cross_sell if door in by_name else ())
+    by_step: dict[str, list[FunnelPage]] = {}
+    for p in sorted(pages, key=lambda p: p.name):
+        by_step.setdefault(p.step, []).append(p)
     rows = []
     for i, step in enumerate(funnel.steps):
-        mine = sorted((p for p in pages if p.step == step.id), key=lambda p: p.name)
+        mine = by_step.get(step.id, [])
         doors = [p for p in mine if p.is_door]
         rows.append(StepSummary(step,
                                 tuple(p.name for p in doors),
