@@ -26,9 +26,9 @@ from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, error, sorted_problems, stop_on_errors
 from .markup import BodyRenderer, LinkTargets, Markup
 from .offers import event_ics
-from .render import (Site, Theme, body_slot, choose_template, extra_pages, find_theme, fixed_body_templates, ics_path,
-                     make_environment, output_path, render_extras, render_page, render_site, tag_slug, template_for,
-                     template_problem)
+from .render import (Site, Theme, body_slot, choose_template, compile_with_includes, extra_pages, find_theme,
+                     fixed_body_templates, ics_path, make_environment, output_path, render_extras, render_page,
+                     render_site, tag_slug, template_for, template_problem)
 from .options import BuildOptions, BuildResult, check_usage
 from .repeat import LookBack, look_back, repeated
 from .splice import RECORD_FILE, SpliceRecord, record_of, spliced
@@ -432,7 +432,7 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
         positions = [i for i, p in enumerate(site.pages) if p.name in state[3]]
         for name, body, _ in _markup_chunk(state, positions):
             bodies[name] = replace(bodies[name], html=body.html)
-    return replace(site, bodies=bodies)
+    return site.with_bodies(bodies)
 
 
 def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
@@ -447,8 +447,7 @@ def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, t
     write there), each page that differs is written: next to the file it will replace in output/,
     for commit_beside (and removed again if the build fails), or over it in the twin; else kept
     in memory. (`meanwhile()` runs while they render.)"""
-    for name in {choose_template(p) for p in todo}:  # compiled once here, not in every worker
-        template_for(env, theme, name, "", 0)
+    compile_with_includes(env, {choose_template(p) for p in todo})  # once here, not in every worker
     position = {p.name: i for i, p in enumerate(site.pages)}
     done = map_chunks(_render_chunk, (site, theme, staging, env, update, making, slotted),
                       [position[p.name] for p in todo],

@@ -8,7 +8,7 @@ first paragraph that the feed quotes) returns None, and the full build decides.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Environment
@@ -33,8 +33,13 @@ class LastSite:
     targets: LinkTargets
     problems: tuple[Problem, ...]   # every problem found, severities as found
     keys: dict[str, str]            # output path -> digest of the file written
-    by_source: dict[str, str] = field(default_factory=dict)        # "content/a.md" -> page name
+    by_source: dict[str, str] = field(init=False)                  # "content/a.md" -> page name
     markup_problems: dict[str, tuple[Problem, ...]] = field(default_factory=dict)  # bodies redone here
+
+    def __post_init__(self) -> None:
+        """What the next save looks up, worked out with the full build rather than on that save."""
+        self.by_source = {p.source: p.name for p in self.site.pages}
+        self.site.by_name  # noqa: B018 (computed and kept by the site)
 
 
 def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[Site, list[Problem], int] | None:
@@ -45,8 +50,6 @@ def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[
     last: LastSite | None = cache.last
     if last is None or not changed or last.options != options:
         return None
-    if not last.by_source:
-        last.by_source = {p.source: p.name for p in last.site.pages}
     site = last.site
     edits = []
     for rel in sorted(changed):
@@ -76,7 +79,7 @@ def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[
         problems |= set(found) | set(_link_problems(site, body))
         last.markup_problems[page.name] = tuple(found)
         bodies[page.name] = body
-    site = replace(site, bodies=bodies)
+    site = site.with_bodies(bodies)
     last.site, last.problems = site, tuple(problems)
     current = sorted_problems(problems)
     if has_errors(current):
@@ -101,5 +104,8 @@ def _markup_problems(cache: BuildCache, name: str) -> tuple[Problem, ...]:
 
 
 def _link_problems(site: Site, body: Markup) -> list[Problem]:
-    return funnel.link_problems(site.config.funnel, site.pages, site.plan.standing, body.links)
+    """The link problems of one body: judged on the pages its links join (not all 10,000)."""
+    joined = {name for link in body.links for name in (link.source, link.target)}
+    pages = [site.by_name[name] for name in joined if name in site.by_name]
+    return funnel.link_problems(site.config.funnel, pages, site.plan.standing, body.links)
 

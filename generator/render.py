@@ -173,6 +173,13 @@ class Site:
     def page(self, name: str) -> Page:
         return self.by_name[name]
 
+    def with_bodies(self, bodies: Mapping[str, Markup]) -> Site:
+        """The same site with other bodies. What was worked out from its pages so far (the indexes
+        below, the CTA blocks) stands: none of it reads a body."""
+        site = replace(self, bodies=bodies)
+        site.__dict__.update((name, self.__dict__[name]) for name in _FROM_PAGES if name in self.__dict__)
+        return site
+
     @cached_property
     def by_name(self) -> dict[str, Page]:
         return {p.name: p for p in self.pages}
@@ -202,6 +209,9 @@ class Site:
                 folder = posixpath.dirname(posixpath.dirname(p.name) if p.is_listing else p.name)
                 found.setdefault(folder, []).append(p)
         return {folder: listing_order(pages) for folder, pages in found.items()}
+
+
+_FROM_PAGES = ("by_name", "by_url", "public_pages", "candidates", "sections")  # Site's, kept by with_bodies
 
 
 @dataclass(frozen=True)
@@ -413,6 +423,24 @@ def render_page(site: Site, env: jinja2.Environment, theme: Theme, page: Page
     for key in SHOWING_PAGES:
         _pages_in(context[key], shown)
     return file, problem, tuple(shown)
+
+
+def compile_with_includes(env: jinja2.Environment, names: Iterable[str]) -> None:
+    """Compile `names` and every template they extend, include or import by name, now: forked
+    workers then inherit them compiled, and so do `serve`'s later saves. One that does not
+    compile is left for rendering to report."""
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            env.get_template(name)
+            tree = env.parse(env.loader.get_source(env, name)[0])
+        except jinja2.TemplateError:
+            continue
+        todo.extend(other for other in jinja2.meta.find_referenced_templates(tree) if other)
 
 
 # Where a template may show a page's body only as it is, once (see fixed_body_templates).

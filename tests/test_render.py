@@ -232,3 +232,17 @@ def test_pages_shown_to_a_template_are_found_where_the_build_looks_for_them(make
                 else:
                     assert not found or key == "page", (page_.name, key)
     assert seen == set(SHOWING_PAGES)  # the sample sites show pages under every one of them
+
+
+def test_a_site_with_other_bodies_keeps_what_was_worked_out_from_its_pages(make_site):
+    from conftest import TODAY
+    from generator.build import BuildOptions, assemble
+
+    site = assemble(BuildOptions(site=funnel_site(make_site), today=TODAY, jobs=1)).site
+    indexes = site.by_name, site.by_url, site.public_pages, site.sections, site.candidates
+    bodies = {**site.bodies, "blog/post": site.bodies["blog/post"]}
+    again = site.with_bodies(bodies)
+    assert again.bodies is bodies and again.pages is site.pages
+    assert (again.by_name, again.by_url, again.public_pages, again.sections, again.candidates) == indexes
+    assert all(mine is theirs for mine, theirs in zip((again.by_name, again.by_url, again.public_pages, again.sections,
+                                                       again.candidates), indexes, strict=True))

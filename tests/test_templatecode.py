@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from conftest import TODAY, page
 from generator.build import BuildOptions, build
 from generator.cache import cache_format
-from generator.render import SiteEnvironment
+from generator.render import SiteEnvironment, compile_with_includes
 from generator.templatecode import FastCodeGenerator, FastContext, escape_text, fits_this_jinja
 
 TEMPLATES = {
@@ -160,3 +160,14 @@ def test_an_error_is_traced_to_the_same_template_line(tmp_path, source, line):
         seen.append((Path(frames[-1].filename).name, frames[-1].lineno))
     assert seen[0] == seen[1]
     assert seen[1][1] == line
+
+
+def test_templates_are_compiled_with_all_they_include_and_a_broken_one_is_left_for_rendering():
+    env = SiteEnvironment(loader=jinja2.DictLoader({
+        **TEMPLATES, "broken.html": "{% if %}", "uses-broken.html": '{% include "broken.html" %}',
+        "unused.html": "never asked for"}))
+    compile_with_includes(env, ["page.html", "uses-broken.html"])
+    compiled = {template.name for template in env.cache.values()}
+    assert compiled == {"page.html", "base.html", "partials/head.html", "partials/item.html", "uses-broken.html"}
+    with pytest.raises(jinja2.TemplateSyntaxError):
+        env.get_template("uses-broken.html").render()
