@@ -205,7 +205,6 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     where = twin or options.output  # an update is written into the twin, then swapped in whole
     if not in_place:
         todo = list(pages)
-    site = _with_html(options, site, [pages[path] for path in todo], analysis.targets, cache)
 
     def render_into(staging: Path | None) -> str:
         """Render the pages to do (into `staging` on a full write, else into the twin, or beside the
@@ -226,7 +225,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
 
         done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], found, staging,
                                    update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
-                                   making if staging else None, meanwhile=meanwhile, slotted=slotted)
+                                   making if staging else None, meanwhile=meanwhile, slotted=slotted,
+                                   html_from=(analysis.targets, cache))
         for extra in made:  # in place, those that differ are written with the other files
             if staging is not None:
                 write_file(staging, extra.path, extra.data)
@@ -283,7 +283,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     cache.stats["pages reused"] = len(site.pages) - len(todo)
     if persistent:
         save_cache(options.site, cache)
-        last = load_record(options.site, RECORD_FILE) if started_from else None
+        # the last record keeps the slots of the pages not rendered again, if there are any
+        last = load_record(options.site, RECORD_FILE) if started_from and len(todo) < len(pages) else None
         save_record(options.site, RECORD_FILE, record_of(
             looked.options_key, looked.stats, output_id, keys, cache, tuple(problems), site, pages, analysis.targets,
             analysis.link_warnings, {path: entry[3] for path, entry in rendered.items()},
@@ -438,7 +439,7 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
 def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
             problems: list[Problem], staging: Path | None, update: Update | None,
             progress: Progress | None, making: Path | None = None, meanwhile: Callable[[], object] | None = None,
-            slotted: frozenset[str] = frozenset()
+            slotted: frozenset[str] = frozenset(), html_from: tuple[LinkTargets | None, BuildCache] | None = None
             ) -> tuple[dict[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]], list[str]]:
     """Render `todo` on every core: output path -> (HTML or None, pages its template was shown,
     digest of the HTML, where the body sits in it if the template is one of `slotted`), and the
@@ -446,10 +447,11 @@ def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, t
     (and linked into the twin being made); with `update` (a folder, what it holds, and how to
     write there), each page that differs is written: next to the file it will replace in output/,
     for commit_beside (and removed again if the build fails), or over it in the twin; else kept
-    in memory. (`meanwhile()` runs while they render.)"""
+    in memory. (`meanwhile()` runs while they render.) The bodies' HTML the site lacks is read
+    from the cache by the core that renders them (`html_from`: the link targets, the cache)."""
     compile_with_includes(env, {choose_template(p) for p in todo})  # once here, not in every worker
     position = {p.name: i for i, p in enumerate(site.pages)}
-    done = map_chunks(_render_chunk, (site, theme, staging, env, update, making, slotted),
+    done = map_chunks(_render_chunk, (site, theme, staging, env, update, making, slotted, options, html_from),
                       [position[p.name] for p in todo],
                       options.jobs, progress, meanwhile=meanwhile)
     rendered = {path: entry for chunk in done for path, entry in chunk[0]}
@@ -499,7 +501,8 @@ def theme_digest(theme: Theme) -> str:
     return digest(repr(parts))
 
 
-def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | None, Path | None, frozenset[str]],
+def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | None, Path | None, frozenset[str],
+                               BuildOptions, tuple[LinkTargets | None, BuildCache] | None],
                   indexes: list[int]
                   ) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]]],
                              list[Problem], list[str]]:
@@ -507,7 +510,9 @@ def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | N
     digest of its HTML; written into the staging folder (and linked into the twin being made:
     the pages not linked are returned), or (as `update` says) to replace the file it differs
     from (the HTML then stays here)."""
-    site, theme, staging, env, update, making, slotted = state
+    site, theme, staging, env, update, making, slotted, options, html_from = state
+    if html_from is not None:
+        site = _with_html(options, site, [site.pages[i] for i in indexes], *html_from)
     done, problems, unmirrored = [], [], []
     for i in indexes:
         page = site.pages[i]
