@@ -190,7 +190,9 @@ DEEP_NESTING = re.compile(r"\n(?:[ \t]*(?:>[ \t]*|(?:[-*+]|\d{1,9}[.)])[ \t]+){5
 # a blank one (a blank line ends quotes' paragraphs and tables in both):
 # - a table beside a quote or list, which ends the table in the reference only;
 # - a table's delimiter row under a line without a pipe (or under nothing);
-# - a numbered item after a quote's paragraph: the reference starts a list, the fast path goes on.
+# - a numbered item after a quote's paragraph: the reference starts a list, the fast path goes on;
+# - an indented line after a quote's line: in a code span, a link's title or a tag's attribute
+#   that goes on over it, the reference keeps the indent.
 BLANK_CODE = re.compile(r"`[ \t\n]{3,}`")  # a code span of three blanks or more: the fast path trims it
 EMPTY_ITEM = re.compile(r"\n[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]*(?=\n|\Z)")
 REFERENCE_DEFINITION = re.compile(r"\n[ \t>]*\[[^\]\n]*\]:")
@@ -199,6 +201,7 @@ BLOCK_START = re.compile(r"\n[ \t]*(?:>|[-*+](?:[ \t]|\n|\Z)|\d{1,9}[.)](?:[ \t]
 DELIMITER_ROW = re.compile(r"\n[ \t>]*[-|:][-|: \t]*(?=\n|\Z)")  # under a table's header (or a rule)
 QUOTE_LINE = re.compile(r"\n[ \t]*>")
 NUMBER_LINE = re.compile(r"\n[ \t>]*\d{1,9}[.)]")
+INDENTED_LINE = re.compile(r"\n[ \t]+[^ \t>\n]")  # not a quote's line
 
 
 # The line patterns above that send a body to the reference wherever they match, as one: a single
@@ -231,7 +234,7 @@ def _engines_agree(text: str) -> bool:
             if table and ("|" not in above or BLOCK_START.search(run)) or not table and "|" in above:
                 return False
         quote = QUOTE_LINE.search(run) if quotes else None
-        if quote and NUMBER_LINE.search(run, quote.end()):
+        if quote and (NUMBER_LINE.search(run, quote.end()) or INDENTED_LINE.search(run, quote.end())):
             return False
     return True
 

@@ -80,9 +80,19 @@ def test_tricky_bodies_render_the_same(name, tmp_path):
 @pytest.mark.parametrize("body", ["- [ ] task\n", "Note.[^1]\n\n[^1]: x\n", "<a href='x.md'>x</a>\n",
                                   "> 1. [x] done\n", "<h2>raw</h2>\n", '<a href="other.md">raw link</a>\n',
                                   "<p>raw paragraph</p>\n", '<span title="a>b">x</span>\n', "<!-- note -->\n",
-                                  "<https://example.com>\n", '<div class="note">\n\nx\n\n</div>\n', "<pre>\nx\n</pre>\n"])
+                                  "<https://example.com>\n", '<div class="note">\n\nx\n\n</div>\n', "<pre>\nx\n</pre>\n",
+                                  "> > nested\n` \n\t| tab |\n` \n", "> quote\n`\n\tcode`\n", "> n ``a\n  b``\n",
+                                  '> n <span title="a\n  b">x</span>\n', '> n [x](https://e.com "a\n  b")\n'])
 def test_bodies_with_features_it_lacks_go_to_the_reference(body):
     assert not FastMarkdown().handles(body)
+
+
+def test_an_indented_line_goes_to_the_reference_only_after_a_quote():
+    assert FastMarkdown().handles("a `x\n\tb`\n")
+    assert FastMarkdown().handles("- item `x\n  b`\n")
+    assert FastMarkdown().handles("> quote\n\nAfter `x\n\tb`\n")  # a blank line ends the quote
+    assert not FastMarkdown().handles("> quote\n`x\n\tb`\n")
+    assert not FastMarkdown().handles("> quote\n`x\n b`\n")
 
 
 def test_a_site_that_shows_tags_as_text_leaves_every_tag_to_the_reference():
