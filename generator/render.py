@@ -110,8 +110,8 @@ def make_environment(theme: Theme, base_path: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=False,
-        cache_size=-1,  # a build sees one version of each template: no stat() per include
+        auto_reload=False,  # a build sees one version of each template: no stat() per include
+        cache_size=-1,  # and keeps every one, in a plain dict: no LRU bookkeeping per include
     )
     env.filters["long_date"] = long_date
     env.filters["event_time"] = event_time
