@@ -39,7 +39,10 @@ TEMPLATES = {
 {% with item = "w" %}{% include "partials/item.html" without context %}{% include "partials/item.html" %}{% endwith %}
 {{ ctx_fn() }} {{ env_fn() }} {{ cached("a<b") }} {{ stop() }} {{ "%s-%s"|format(1, "<") }} {{ range(3)|list }}
 {{ page.date.isoformat() }} {{ helper.shout(title) }} {{ page["step"] }}
+{% macro listed(x) %}<ul>{% set item = x %}{% include "partials/item.html" %}</ul>{% endmacro %}{{ listed("m<") }}
 {% endblock %}""",
+    "chosen.html": """{% if wrapped %}{% extends "base.html" %}{% endif %}top {{ title }} text
+{% block main %}chosen <{{ title }}> and {{ title }}!{% endblock %}""",
 }
 
 
@@ -90,8 +93,17 @@ def test_same_text_as_jinja_for_every_construct():
     # and the page really exercised what it claims: escaping, includes, calls with the context
     for expected in ("Tom &amp; &lt;Jerry&gt;", "<p>hi &amp;</p>", "ctx:Tom &amp; &lt;Jerry&gt;", "env:True",
                      "a&lt;b&amp;", "/assets/a.js?v=1", "<li>x&lt;!</li>", "raw Tom & <Jerry>",
-                     "FILTERED TOM &AMP; &LT;JERRY&GT;", "TOM &amp; &lt;JERRY&gt;&lt;!&gt;", "2026-11-23"):
+                     "FILTERED TOM &AMP; &LT;JERRY&GT;", "TOM &amp; &lt;JERRY&gt;&lt;!&gt;", "2026-11-23",
+                     "<ul><li>m&lt;</li></ul>"):
         assert expected in ours, expected
+
+
+@pytest.mark.parametrize("wrapped", [True, False])
+def test_same_text_when_a_template_extends_another_only_sometimes(wrapped):
+    ours, jinjas = render_both("chosen.html", **{**CONTEXT, "wrapped": wrapped})[::-1]
+    assert ours == jinjas
+    assert ("<!doctype html>" in ours) == wrapped and "chosen <Tom &amp; &lt;Jerry&gt;> and" in ours
+    assert ("top Tom" in ours) != wrapped  # outside its blocks, a template that extends shows nothing
 
 
 def test_same_text_with_values_missing():
