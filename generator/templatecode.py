@@ -9,10 +9,12 @@ string. The page is the same text, character for character.
 """
 from __future__ import annotations
 
+import warnings
 from functools import _lru_cache_wrapper  # type: ignore[attr-defined]
 from types import BuiltinFunctionType, FunctionType
 from typing import Any
 
+import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
@@ -34,14 +36,18 @@ def escape_text(value: Any) -> str:
     return _escape_inner(str(value))
 
 
-# The parts of Jinja's code generator (3.1) that FastCodeGenerator builds on: under a Jinja that
-# lacks any, templates compile Jinja's own way (fits_this_jinja).
+# The parts of Jinja's code generator that FastCodeGenerator builds on, as Jinja 3.1 has them.
 _JINJA_PARTS = ("_output_child_pre", "_output_child_post", "_output_child_to_const", "_output_const_repr",
                 "_make_finalize", "dump_local_context", "visit_Output", "visit_Include", "visit_Template")
 
 
 def fits_this_jinja() -> bool:
-    return all(hasattr(CodeGenerator, name) for name in _JINJA_PARTS)
+    """Whether the installed Jinja is the 3.1 that FastCodeGenerator was written against: any
+    other compiles templates its own way (its internals may differ)."""
+    with warnings.catch_warnings():  # a later Jinja may warn that __version__ is going away
+        warnings.simplefilter("ignore")
+        version = str(getattr(jinja2, "__version__", ""))
+    return version.startswith("3.1.") and all(hasattr(CodeGenerator, name) for name in _JINJA_PARTS)
 
 
 class FastCodeGenerator(CodeGenerator):

@@ -183,3 +183,10 @@ def test_templates_are_compiled_with_all_they_include_and_a_broken_one_is_left_f
     assert compiled == {"page.html", "base.html", "partials/head.html", "partials/item.html", "uses-broken.html"}
     with pytest.raises(jinja2.TemplateSyntaxError):
         env.get_template("uses-broken.html").render()
+
+
+def test_another_jinja_compiles_its_own_way(monkeypatch):
+    monkeypatch.setattr(jinja2, "__version__", "3.2.0")
+    assert not fits_this_jinja()
+    monkeypatch.delattr(jinja2, "__version__")
+    assert not fits_this_jinja()
