@@ -327,8 +327,15 @@ def _without(item: Any, name: str, inner: str = "") -> Any:
 
 
 def _with(item: Any, name: str, value: Any) -> Any:
-    new = copy.copy(item)
-    object.__setattr__(new, name, value)  # frozen dataclasses: this copy is ours alone
+    """A shallow copy of `item` with `name` set to `value` (frozen dataclasses: the copy is ours
+    alone), made from its attributes: copy.copy goes through pickling's protocol."""
+    if not hasattr(item, "__dict__"):
+        new = copy.copy(item)
+        object.__setattr__(new, name, value)
+        return new
+    new = type(item).__new__(type(item))  # as copy.copy makes it
+    new.__dict__.update(item.__dict__)
+    new.__dict__[name] = value
     return new
 
 
