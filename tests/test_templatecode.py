@@ -1,4 +1,5 @@
 """The tuned Jinja code (generator/templatecode.py) renders every template exactly as Jinja's own."""
+import datetime as dt
 import functools
 import traceback
 from pathlib import Path
@@ -81,7 +82,7 @@ def render_both(name, **context):
 CONTEXT = dict(
     title="Tom & <Jerry>", site={"name": "A \"quoted\" site"}, menu=["<a>", "b"], content=Markup("<p>hi &amp;</p>"),
     number=42, none_value=None, items=["x<", "y", 3], data=Markup("var a = 1;"),
-    page={"step": "free", "door": True, "date": __import__("datetime").date(2026, 11, 23)},
+    page={"step": "free", "door": True, "date": dt.date(2026, 11, 23)},
     asset=lambda path: "/assets/" + path + "?v=1", lower=str.lower, ctx_fn=ctx_fn, env_fn=env_fn, cached=cached,
     stop=stop, helper=Helper(),
 )
