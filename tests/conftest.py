@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,21 @@ def assert_twin_follows(site: Path) -> None:
     assert (note["base"], note["target"]) == (build_of["twin"], build_of["out"])
     differ = {path for path in set(out) | set(twin) if out.get(path) != twin.get(path)} - {".stepstone-output"}
     assert differ <= set(note["paths"])
+
+
+@contextmanager
+def cache_file_unwritable(name: str):
+    """Inside: every save of .stepstone/`name` fails, as on a full disk or a kill just before it.
+    Yields the list of the saves that failed."""
+    import generator.cache as cache_module
+    write, failed = cache_module._write_pickle, []
+
+    def failing(path, value):
+        if path.name == name:
+            failed.append(path.name)
+            raise OSError("disk full")
+        write(path, value)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(cache_module, "_write_pickle", failing)
+        yield failed

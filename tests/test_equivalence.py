@@ -3,8 +3,9 @@ import random
 
 import pytest
 
-from conftest import TODAY, assert_twin_follows, page, tree, write_site
+from conftest import TODAY, assert_twin_follows, cache_file_unwritable, page, tree, write_site
 from generator.build import BuildOptions, assemble, build
+from generator.cache import DELTA_FILE
 from generator.workers import MIN_PARALLEL_ITEMS
 
 STEPS = ["awareness", "free", "insider", "trial"]
@@ -190,24 +191,15 @@ def test_edit_after_edit_the_cache_saved_as_deltas_stays_exact(big_site, tmp_pat
 
 @pytest.mark.parametrize("edit", ["template", "added page"])
 def test_a_build_killed_before_its_cache_delta_is_written_leaves_a_cache_that_still_builds_exactly(
-        big_site, tmp_path, monkeypatch, edit):
+        big_site, tmp_path, edit):
     """A full cache file is written before the delta: killed in between, the older delta names an
     older full file, and the next builds must still equal a cold one."""
-    import generator.cache as cache_module
     site, options = built_copy(big_site, tmp_path)
     EDITS["body"](site)
     build(options)                                   # leaves a delta
-    write = cache_module._write_pickle
-
-    def killed_at_delta(path, value):
-        if path.name == cache_module.DELTA_FILE:
-            raise OSError("killed")
-        write(path, value)
-
-    monkeypatch.setattr(cache_module, "_write_pickle", killed_at_delta)
-    EDITS[edit](site)
-    build(options)                                   # a full file written, the delta not
-    monkeypatch.setattr(cache_module, "_write_pickle", write)
+    with cache_file_unwritable(DELTA_FILE):
+        EDITS[edit](site)
+        build(options)                               # a full file written, the delta not
     assert tree(site / "output") == cold(site, tmp_path / "reference-0")
     for n, then in enumerate(["title", "body"], start=1):
         EDITS[then](site)
@@ -219,29 +211,18 @@ def test_a_build_killed_before_its_cache_delta_is_written_leaves_a_cache_that_st
 @pytest.mark.parametrize("edit, killed_at", [("added page", "build-cache.delta.pickle"),
                                               ("template", "build-cache.output.pickle"),
                                               ("template", "build-cache.delta.pickle")])
-def test_a_page_edited_back_after_a_killed_cache_save_is_written_again(big_site, tmp_path, monkeypatch,
-                                                                       edit, killed_at):
+def test_a_page_edited_back_after_a_killed_cache_save_is_written_again(big_site, tmp_path, edit, killed_at):
     """What output/ holds (each page's render key, the output's id) is saved as one whole, apart
     from what was read: killed between the files, a page edited and then edited back must not
     be taken for unchanged (its output holds the edited version)."""
-    import generator.cache as cache_module
     site, options = built_copy(big_site, tmp_path)
     post = site / "content/blog/post-5.md"
     original = post.read_text()
     EDITS["body"](site)
     build(options)                                   # post-5's new render key is in the delta
-    write, kills = cache_module._write_pickle, []
-
-    def killed(path, value):
-        if path.name == killed_at:
-            kills.append(path.name)
-            raise OSError("killed")
-        write(path, value)
-
-    monkeypatch.setattr(cache_module, "_write_pickle", killed)
-    EDITS[edit](site)                                # a part of the cache is saved in full
-    build(options)
-    monkeypatch.setattr(cache_module, "_write_pickle", write)
+    with cache_file_unwritable(killed_at) as kills:
+        EDITS[edit](site)                            # a part of the cache is saved in full
+        build(options)
     assert kills == [killed_at]
     post.write_text(original)                        # post-5 as it was before its edit
     build(options)

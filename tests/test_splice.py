@@ -8,9 +8,9 @@ import jinja2
 import pytest
 
 import generator.build as build_module
-from conftest import REPO, TODAY, assert_twin_follows, page, tree
+from conftest import REPO, TODAY, assert_twin_follows, cache_file_unwritable, page, tree
 from generator.build import BuildOptions, build
-from generator.cache import BuildCache
+from generator.cache import DELTA_FILE, BuildCache
 from generator.errors import SiteError
 from generator.render import body_slot, fixed_body_templates
 
@@ -187,19 +187,10 @@ def test_a_page_changed_by_hand_in_output_is_rendered_again(site, tmp_path, full
     same_as_cold(site, tmp_path)
 
 
-def test_a_splice_whose_cache_note_is_lost_is_followed_by_exact_builds(site, tmp_path, monkeypatch):
-    import generator.cache as cache_module
-    write = cache_module._write_pickle
-
-    def lost_delta(path, value):
-        if path.name == cache_module.DELTA_FILE:
-            raise OSError("disk full")
-        write(path, value)
-
-    monkeypatch.setattr(cache_module, "_write_pickle", lost_delta)
-    edit(site, CARE, "Second paragraph.", "Second paragraph, edited.")
-    again(site)
-    monkeypatch.setattr(cache_module, "_write_pickle", write)
+def test_a_splice_whose_cache_note_is_lost_is_followed_by_exact_builds(site, tmp_path):
+    with cache_file_unwritable(DELTA_FILE):
+        edit(site, CARE, "Second paragraph.", "Second paragraph, edited.")
+        again(site)
     same_as_cold(site, tmp_path, "reference-0")
     edit(site, "content/club/welcome.md", "title: Welcome", "title: Welcome aboard")
     again(site)
