@@ -5,7 +5,8 @@ cost more than the work: every `{{ value }}` is escaped into a new `Markup` obje
 joined into the page and dropped, and every piece of text between two tags is yielded on its
 own, through each generator of the include and block chain above it. Here a run of text and
 values with no tag between them is joined and yielded once, and a value is escaped to a plain
-string. The page is the same text, character for character.
+string. Variables and attributes are looked up inline, where Jinja calls a method for each.
+The page is the same text, character for character.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+from jinja2.idtracking import VAR_LOAD_RESOLVE
 from jinja2.runtime import Context
 from markupsafe import escape
 
@@ -37,7 +39,7 @@ def escape_text(value: Any) -> str:
 
 
 # The parts of Jinja's code generator that FastCodeGenerator builds on, as Jinja 3.1 has them.
-_JINJA_PARTS = ("_output_child_pre", "_output_child_post", "_output_child_to_const", "_output_const_repr",
+_JINJA_PARTS = ("write_commons", "enter_frame", "get_resolve_func", "visit_Getattr", "_output_child_pre", "_output_child_post", "_output_child_to_const", "_output_const_repr",
                 "_make_finalize", "dump_local_context", "visit_Output", "visit_Include", "visit_Template")
 
 
@@ -56,6 +58,45 @@ class FastCodeGenerator(CodeGenerator):
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         self.writeline(f"from {__name__} import escape_text")
         super().visit_Template(node, frame)
+
+    def write_commons(self) -> None:
+        super().write_commons()
+        if self._inline_lookups():
+            self.writeline("_vars, _parent = context.vars, context.parent")
+
+    def _inline_lookups(self) -> bool:
+        """Whether the environment's context and getattr are Jinja's own, which the inlined
+        lookups below do as they do."""
+        env = self.environment
+        return not env.is_async and type(env).getattr is jinja2.Environment.getattr \
+            and env.context_class.resolve_or_missing is Context.resolve_or_missing
+
+    def enter_frame(self, frame: Frame) -> None:
+        """A variable of the context is looked up inline (Context.resolve_or_missing's two steps),
+        not through a method call: a page looks up about a hundred."""
+        if self.get_resolve_func() != "resolve" or not self._inline_lookups():
+            super().enter_frame(frame)
+            return
+        loads = frame.symbols.loads
+        resolved = {target: param for target, (action, param) in loads.items() if action == VAR_LOAD_RESOLVE}
+        frame.symbols.loads = {target: load for target, load in loads.items() if target not in resolved}
+        try:
+            super().enter_frame(frame)
+        finally:
+            frame.symbols.loads = loads
+        for target, param in resolved.items():
+            self.writeline(f"{target} = _vars[{param!r}] if {param!r} in _vars else _parent.get({param!r}, missing)")
+
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        """`a.b` by the built-in getattr, then (for a missing attribute: an item, or undefined)
+        environment.getattr: the same value, without a method call for every attribute."""
+        if not self._inline_lookups():
+            super().visit_Getattr(node, frame)
+            return
+        self.write("(_ga_v if (_ga_v := getattr((_ga_o := ")
+        self.visit(node.node, frame)
+        self.write(f"), {node.attr!r}, missing)) is not missing else environment.getattr(_ga_o, {node.attr!r}))")
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
         if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile:

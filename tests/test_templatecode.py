@@ -42,6 +42,9 @@ TEMPLATES = {
 {{ page.date.isoformat() }} {{ helper.shout(title) }} {{ page["step"] }}
 {% macro listed(x) %}<ul>{% set item = x %}{% include "partials/item.html" %}</ul>{% endmacro %}{{ listed("m<") }}
 {% endblock %}""",
+    "lookups.html": """{% extends "base.html" %}{% set title = "child <title>" %}
+{% block main %}{{ helper.nothing }}|{{ none_value.attr }}|{{ page.step }}|{{ page.nothing }}|{{ helper.shout.__name__ }}|\
+{% for x in items %}{{ title }}{{ x.real }}{% endfor %}|{% macro m() %}{{ title }}{{ number.real }}{% endmacro %}{{ m() }}{% endblock %}""",
     "chosen.html": """{% if wrapped %}{% extends "base.html" %}{% endif %}top {{ title }} text
 {% block main %}chosen <{{ title }}> and {{ title }}!{% endblock %}""",
 }
@@ -105,6 +108,15 @@ def test_same_text_when_a_template_extends_another_only_sometimes(wrapped):
     assert ours == jinjas
     assert ("<!doctype html>" in ours) == wrapped and "chosen <Tom &amp; &lt;Jerry&gt;> and" in ours
     assert ("top Tom" in ours) != wrapped  # outside its blocks, a template that extends shows nothing
+
+
+def test_same_lookups_of_variables_attributes_and_items():
+    """A variable the child template set is found before the context's; an attribute that is missing
+    is looked up as an item, then undefined."""
+    ours, jinjas = render_both("lookups.html", **CONTEXT)[::-1]
+    assert ours == jinjas
+    assert "<title>child &lt;title&gt; · " in ours
+    assert "||free||shout|" + "child &lt;title&gt;" * 3 + "3|child &lt;title&gt;42" in ours
 
 
 def test_same_text_with_values_missing():
