@@ -289,9 +289,10 @@ def _absolute(site: Site, address: str) -> str:
 
 
 def _later(site: Site, page: Page) -> list[Cta]:
-    """The doors the per-visitor script may show instead of the CTA, one per step past the next."""
-    base = site.config.base_path
-    return [Cta("link", step, site.page(door), base + site.page(door).url.lstrip("/"))
+    """The doors the per-visitor script may show instead of the CTA, one per step past the next
+    (each door's the same on every page: once its block is rendered, that one, see _candidate)."""
+    base, made = site.config.base_path, site.candidates
+    return [made.get(door) or Cta("link", step, site.page(door), base + site.page(door).url.lstrip("/"))
             for step, door in site.plan.later.get(page.name, ())]
 
 
