@@ -6,6 +6,7 @@ errors touches the output folder, and then in one swap.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,10 +17,9 @@ from jinja2 import Environment
 
 from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, cache_format, fingerprint, load_cache,
+from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, cache_format, digest, fingerprint, load_cache,
                     load_record, save_cache, save_last_build, save_record, save_what_was_read)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
-from .source import digest
 from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
                    update_twin, write_over)
 from .incremental import LastSite, rebuild_bodies
@@ -625,7 +625,8 @@ def _fingerprinted(copies: list[CopiedFile]) -> dict[str, str]:
     for item in copies:
         stem, dot, ext = item.path.rpartition(".")
         if dot and f".{ext}" in FINGERPRINTED and item.path.startswith("assets/"):
-            found[item.path] = f"{stem}.{digest(item.origin.read_bytes())[:10]}.{ext}"
+            named = hashlib.blake2b(item.origin.read_bytes(), digest_size=16).hexdigest()[:10]  # as ever
+            found[item.path] = f"{stem}.{named}.{ext}"
     return found
 
 

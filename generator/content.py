@@ -13,8 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
 from .errors import Location, Problem, did_you_mean, error, warning
-from .cache import BuildCache, SourceEntry
-from .source import SourceFile, digest, parse_source
+from .cache import BuildCache, SourceEntry, digest
+from .source import SourceFile, parse_source
 from .urls import url_problem
 from .workers import Progress, map_chunks
 

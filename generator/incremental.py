@@ -14,11 +14,11 @@ from typing import Any
 from jinja2 import Environment
 
 from . import funnel
-from .cache import BuildCache
+from .cache import BuildCache, digest
 from .errors import Problem, SiteError, has_errors, sorted_problems
 from .markup import BodyRenderer, LinkTargets, Markup
 from .render import Site, Theme, render_page
-from .source import digest, parse_source
+from .source import parse_source
 from .write import update_site
 
 

@@ -5,7 +5,6 @@ business owner can act on ("put quotes around it"), never as parser jargon.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ import frontmatter
 import yaml
 
 from . import quickyaml
+from .cache import digest
 from .errors import Problem, error
 
 
@@ -95,11 +95,6 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
         if FENCE.match(lines[i]):
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
     return None
-
-
-def digest(data: bytes | str) -> str:
-    """A content hash: what the build cache is keyed by."""
-    return hashlib.blake2b(data.encode() if isinstance(data, str) else data, digest_size=16).hexdigest()
 
 
 def parse_source(raw: bytes, name: str, source: str) -> tuple[SourceFile | None, list[Problem]]:

@@ -16,14 +16,14 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
-from .cache import (CACHE_DIR, WRITTEN, BuildCache, LastBuild, SourceEntry, load_record, note_outputs,
+from .cache import (CACHE_DIR, WRITTEN, BuildCache, LastBuild, SourceEntry, digest, load_record, note_outputs,
                     save_last_build, save_record)
 from .errors import Problem, stop_on_errors
 from .funnel import Funnel, link_problems
 from .markup import BodyRenderer, LinkTargets, Markup
 from .options import BuildOptions, BuildResult
 from .repeat import LookBack
-from .source import digest, parse_source
+from .source import parse_source
 from .twin import catch_up, forget, ready_twin, swap_in, twin_path, update_twin, write_over
 from .write import output_id_of, pending_update
 
