@@ -1,6 +1,9 @@
 """Build-speed benchmark: Stepstone's cold, no-change, one-edit and template-edit builds against
 the plain Python loop (and Hugo, when installed), on the shared benchmark corpus.
 
+Hugo builds the same corpus twice: once making what a Stepstone build makes (pages, section
+listings, tag pages, one feed, the sitemap: the row "hugo"), once the pages and listings alone.
+
     python benchmarks/bench.py [--pages 10000] [--runs 3] [--work /tmp/stepstone-bench]
 
 Needs ../shared/bench/ beside the repo (make_site.py, make_corpus.py). Prints a table of median
@@ -39,6 +42,21 @@ for path in sorted(src.rglob("*.md")):
 '''
 
 HUGO_LAYOUT = "<!doctype html><title>{{ .Title }}</title><h1>{{ .Title }}</h1>{{ .Content }}\n"
+# Hugo making the kinds of files a Stepstone build makes: every page, the section listings, a page
+# per tag and the tag index, one feed of the 20 newest pages, the sitemap.
+HUGO_LIKE_STEPSTONE = """baseURL = "https://example.com/"
+title = "Bench"
+rssLimit = 20
+[taxonomies]
+tag = "tags"
+[outputs]
+home = ["HTML", "RSS"]
+section = ["HTML"]
+taxonomy = ["HTML"]
+term = ["HTML"]
+"""
+# Hugo making the pages and section listings alone: less than a Stepstone build makes.
+HUGO_PAGES_ONLY = HUGO_LIKE_STEPSTONE.split("rssLimit")[0] + 'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
 
 
 def timed(cmd: list[str], cwd: Path | None = None, before=None) -> tuple[float, float]:
@@ -108,15 +126,15 @@ def main() -> None:
     loop_out = work / "loop-out"
     script = work / "plain_loop.py"
     script.write_text(PLAIN_LOOP)
-    hugo_site = work / "hugo"
+    hugo_sites = {"hugo": work / "hugo", "hugo, pages only": work / "hugo-pages"}
     if shutil.which("hugo"):
-        subprocess.run([sys.executable, str(BENCH / "make_corpus.py"), "--pages", str(args.pages),
-                        "--out", str(hugo_site / "content")], check=True, stdout=subprocess.DEVNULL)
-        (hugo_site / "layouts" / "_default").mkdir(parents=True)
-        for name in ("single.html", "list.html"):
-            (hugo_site / "layouts" / "_default" / name).write_text(HUGO_LAYOUT)
-        (hugo_site / "hugo.toml").write_text('baseURL = "https://example.com/"\ntitle = "Bench"\n'
-                                             'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n')
+        for folder, config in zip(hugo_sites.values(), (HUGO_LIKE_STEPSTONE, HUGO_PAGES_ONLY), strict=True):
+            subprocess.run([sys.executable, str(BENCH / "make_corpus.py"), "--pages", str(args.pages),
+                            "--out", str(folder / "content")], check=True, stdout=subprocess.DEVNULL)
+            (folder / "layouts" / "_default").mkdir(parents=True)
+            for layout in ("single.html", "list.html"):
+                (folder / "layouts" / "_default" / layout).write_text(HUGO_LAYOUT)
+            (folder / "hugo.toml").write_text(config)
 
     # This machine's disk and CPU speed drift by tens of percent within minutes, so every
     # round measures everything once, one after the other: ratios compare like with like.
@@ -136,7 +154,8 @@ def main() -> None:
         shutil.rmtree(brand.parent.parent.parent.parent, ignore_errors=True)
         page.write_text(original, encoding="utf-8")
         if shutil.which("hugo"):
-            measure("hugo", ["hugo", "--quiet"], hugo_site, lambda: set_aside(hugo_site / "public"))
+            for name, folder in hugo_sites.items():
+                measure(name, ["hugo", "--quiet"], folder, lambda folder=folder: set_aside(folder / "public"))
         measure("plain Python loop", [sys.executable, str(script), str(site / "content"), str(loop_out)], REPO,
                 lambda: set_aside(loop_out))
     measure("stepstone cold --jobs 1", [*build, "--jobs", "1"], REPO, cold)
@@ -153,7 +172,12 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name, (seconds, cpu) in rows.items():
         print(f"| {name} | {seconds:.2f} | {seconds / cold_time:.0%} | {cpu:.2f} | {cpu / cold_cpu:.0%} |")
-    print(f"\nserve, save of one body to its page rewritten: median {statistics.median(serve_times) * 1000:.0f} ms, "
+    for name in ("hugo", "hugo, pages only", "plain Python loop"):
+        if name in rows:
+            ratio = rows[name][0] / cold_time
+            print(f"\nstepstone cold is {ratio:.2f}x as fast as {name}" if ratio >= 1 else
+                  f"\nstepstone cold takes {1 / ratio:.2f}x the time of {name}", end="")
+    print(f"\n\nserve, save of one body to its page rewritten: median {statistics.median(serve_times) * 1000:.0f} ms, "
           f"worst {max(serve_times) * 1000:.0f} ms of {len(serve_times)} saves")
     print(f"peak memory of one process in the cold builds: {peak_mb:.0f} MB")
 
