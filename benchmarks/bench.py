@@ -56,7 +56,10 @@ taxonomy = ["HTML"]
 term = ["HTML"]
 """
 # Hugo making the pages and section listings alone: less than a Stepstone build makes.
-HUGO_PAGES_ONLY = HUGO_LIKE_STEPSTONE.split("rssLimit")[0] + 'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
+HUGO_PAGES_ONLY = """baseURL = "https://example.com/"
+title = "Bench"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap"]
+"""
 
 
 def timed(cmd: list[str], cwd: Path | None = None, before=None) -> tuple[float, float]:

@@ -289,8 +289,8 @@ def _absolute(site: Site, address: str) -> str:
 
 
 def _later(site: Site, page: Page) -> list[Cta]:
-    """The doors the per-visitor script may show instead of the CTA, one per step past the next
-    (each door's the same on every page: once its block is rendered, that one, see _candidate)."""
+    """The doors the per-visitor script may show instead of the CTA, one per step past the next.
+    (A door's is the same on every page: once _candidate has rendered its block, that one is reused.)"""
     base, made = site.config.base_path, site.candidates
     return [made.get(door) or Cta("link", step, site.page(door), base + site.page(door).url.lstrip("/"))
             for step, door in site.plan.later.get(page.name, ())]

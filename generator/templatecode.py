@@ -17,10 +17,15 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame, optimizeconst
-from jinja2.idtracking import VAR_LOAD_RESOLVE
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
 from markupsafe import escape
+
+try:  # Jinja 3.1's; another Jinja may lack them, and then compiles templates its own way (fits_this_jinja)
+    from jinja2.compiler import optimizeconst
+    from jinja2.idtracking import VAR_LOAD_RESOLVE
+except ImportError:
+    optimizeconst, VAR_LOAD_RESOLVE = (lambda visit: visit), None
 
 try:
     from markupsafe import _escape_inner  # type: ignore[attr-defined]  # MarkupSafe 3: the escaping alone
@@ -39,8 +44,9 @@ def escape_text(value: Any) -> str:
 
 
 # The parts of Jinja's code generator that FastCodeGenerator builds on, as Jinja 3.1 has them.
-_JINJA_PARTS = ("write_commons", "enter_frame", "get_resolve_func", "visit_Getattr", "_output_child_pre", "_output_child_post", "_output_child_to_const", "_output_const_repr",
-                "_make_finalize", "dump_local_context", "visit_Output", "visit_Include", "visit_Template")
+_JINJA_PARTS = ("_output_child_pre", "_output_child_post", "_output_child_to_const", "_output_const_repr",
+                "_make_finalize", "dump_local_context", "visit_Output", "visit_Include", "visit_Template",
+                "write_commons", "enter_frame", "get_resolve_func", "visit_Getattr")
 
 
 def fits_this_jinja() -> bool:
@@ -49,7 +55,8 @@ def fits_this_jinja() -> bool:
     with warnings.catch_warnings():  # a later Jinja may warn that __version__ is going away
         warnings.simplefilter("ignore")
         version = str(getattr(jinja2, "__version__", ""))
-    return version.startswith("3.1.") and all(hasattr(CodeGenerator, name) for name in _JINJA_PARTS)
+    return version.startswith("3.1.") and VAR_LOAD_RESOLVE is not None \
+        and all(hasattr(CodeGenerator, name) for name in _JINJA_PARTS)
 
 
 class FastCodeGenerator(CodeGenerator):

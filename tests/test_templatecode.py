@@ -203,3 +203,9 @@ def test_another_jinja_compiles_its_own_way(monkeypatch):
     assert not fits_this_jinja()
     monkeypatch.delattr(jinja2, "__version__")
     assert not fits_this_jinja()
+
+
+def test_a_jinja_without_the_parts_the_lookups_build_on_compiles_its_own_way(monkeypatch):
+    import generator.templatecode as templatecode
+    monkeypatch.setattr(templatecode, "VAR_LOAD_RESOLVE", None)  # as when jinja2.idtracking lacks it
+    assert not fits_this_jinja()
