@@ -250,6 +250,11 @@ def test_the_default_theme_shows_every_body_but_a_listings_untouched(tmp_path):
     (b"<main>aaa</main>", "aa", None),                              # overlapping: where?
     (b"<main></main>", "<p>Hi</p>", None),
     (b"<main></main>", "", None),
+    # longer than the first bytes it is looked for by (render.SLOT_HEAD)
+    (b"<p>" + b"a" * 70 + b"b</p>" + b"<p>" + b"a" * 70 + b"c</p>", "<p>" + "a" * 70 + "c</p>", (78, 156)),
+    (b"<p>" + b"a" * 70 + b"c</p>" + b"<p>" + b"a" * 70 + b"b</p>", "<p>" + "a" * 70 + "c</p>", (0, 78)),
+    (b"<p>" + b"a" * 70 + b"c</p>" + b"<p>" + b"a" * 70 + b"c</p>", "<p>" + "a" * 70 + "c</p>", None),
+    (b"<p>" + b"a" * 70 + b"b</p>", "<p>" + "a" * 70 + "c</p>", None),
 ])
 def test_body_slot_is_the_one_place_the_body_stands(html, body, slot):
     assert body_slot(html, body) == slot
