@@ -21,7 +21,7 @@ SINGLE_QUOTED = re.compile(r"'([^']*)'")
 FLOW_LIST = re.compile(r"\[([^\[\]{}\"'#&*!|>%@`]*)\]")
 PLAIN_START = set("-?:,[]{}#&*!|>'\"%@`")  # characters that make a plain value mean more than text
 INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-DAY = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
+DAY = re.compile(r"(\d{4})-(\d\d)-(\d\d)", re.ASCII)  # YAML's digits are 0-9 only
 # What YAML refuses to read at all (outside its printable set), the byte-order mark, and the
 # characters it takes for line breaks (a carriage return, U+0085, U+2028, U+2029).
 NOT_PRINTABLE = re.compile("[^\x09\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
@@ -91,17 +91,18 @@ def _plain(written: str, in_list: bool) -> object:
         return _unsure
     if _FIRST_CHARACTER_DECIDES and written[0] not in _MAYBE_NOT_TEXT:
         return written
-    tag = _resolver.resolve(yaml.ScalarNode, written, (True, False))
-    kind = tag.rpartition(":")[2]
-    if kind == "str":
-        return written
-    if kind == "int" and INTEGER.fullmatch(written):
-        return int(written)
-    if kind == "bool":
-        return BOOLEANS[written.lower()]
-    if kind == "timestamp" and (day := DAY.fullmatch(written)):
-        try:
-            return dt.date(int(day.group(1)), int(day.group(2)), int(day.group(3)))
-        except ValueError:  # not a real day: YAML's error message says so
-            return _unsure
-    return _unsure
+    day = DAY.fullmatch(written)  # a page's date: YAML's timestamp, without asking its resolver
+    if day is None:
+        tag = _resolver.resolve(yaml.ScalarNode, written, (True, False))
+        kind = tag.rpartition(":")[2]
+        if kind == "str":
+            return written
+        if kind == "int" and INTEGER.fullmatch(written):
+            return int(written)
+        if kind == "bool":
+            return BOOLEANS[written.lower()]
+        return _unsure
+    try:
+        return dt.date(int(day.group(1)), int(day.group(2)), int(day.group(3)))
+    except ValueError:  # not a real day: YAML's error message says so
+        return _unsure

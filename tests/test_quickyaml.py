@@ -19,6 +19,7 @@ TRICKY_VALUES = [
     "- item", "&anchor x", "*alias", "!tag x", "| block", "> folded", "%x", "@x", "`x`", "?x", "a\tb",
     "caf\u00e9", "\u00a0nbsp", "zero\u200bwidth", "\ufeffbom", "emoji \U0001F600", "trailing   ", "a,b", "x\x85y", "x\u2028y",
     "<b>bold</b>", "x #", "=", "<<", "1e3", "0.5", "-", "--", ":", "2026-11-02 10:00:00",
+    "2٠٢٦-11-02", "2026-１１-02",  # digits YAML does not count as digits: text
 ]
 KEYS = ["title", "step", "tags", "date", "weight", "draft", "yes", "on", "_x", "a-b", "9lives", " indented"]
 
