@@ -32,6 +32,7 @@ from .render import Site
 from .write import MARKER, marker
 
 WATCHED = ("content", "themes", "static", "stepstone.toml")
+LOOK_EVERY = 0.1  # seconds: how often the watcher looks whether what there is to watch changed
 SUBMISSIONS_FILE = f"{CACHE_DIR}/submissions.jsonl"
 MAX_SUBMISSION = 64 * 1024  # bytes: a signup is a few hundred
 PREVIEW_DIR = f"{CACHE_DIR}/preview"
@@ -192,22 +193,54 @@ def preview_server(site: Path, last_good: LastGoodSite):
     return PreviewServer()
 
 
+def watched_layout(site: Path) -> tuple[tuple[str, int, int], ...]:
+    """What there is to watch: each of WATCHED that exists, with its device and inode. A folder
+    made or removed, or a file saved by renaming a new one over it (as vim and many editors save),
+    changes it: a watch set up before follows the old file, or was never set on the new folder."""
+    found = []
+    for name in WATCHED:
+        try:
+            st = os.stat(site / name)
+        except OSError:
+            continue
+        found.append((name, st.st_dev, st.st_ino))
+    return tuple(found)
+
+
 def watch_and_rebuild(site: Path, rebuild_now, reload_url: str, ready: threading.Event,
                       stop: threading.Event) -> None:
-    """Rebuild and reload the browser after every save; `ready` is set once saves are being watched."""
+    """Rebuild and reload the browser after every save; `ready` is set once saves are being watched.
+    When what there is to watch changes, it is watched again as it now is, and the whole site is
+    rebuilt once (that change, and any save meanwhile, in one rebuild and one reload)."""
     import watchfiles
 
-    paths = [str(site / name) for name in WATCHED if (site / name).exists()]
-    for changes in watchfiles.watch(*paths, stop_event=stop, debounce=50, step=20, raise_interrupt=False,
-                                    yield_on_timeout=True, rust_timeout=100):
-        ready.set()
-        if not changes:
-            continue
-        rebuild_now(changed_paths(site, changes))
-        try:
-            urllib.request.urlopen(reload_url, timeout=2).read()
-        except OSError:
-            pass  # no browser connected yet, or the server is stopping
+    whole = False  # the site is to be rebuilt whole, once it is watched again
+    while not stop.is_set():
+        layout = watched_layout(site)
+        paths = [str(site / name) for name, _, _ in layout]
+        batches = watchfiles.watch(*paths, stop_event=stop, debounce=50, step=20, raise_interrupt=False,
+                                   yield_on_timeout=True, rust_timeout=int(LOOK_EVERY * 1000)) \
+            if paths else _nothing_saved(stop)
+        for changes in batches:  # every LOOK_EVERY seconds at least, with the saves since (if any)
+            ready.set()
+            if watched_layout(site) != layout:
+                whole = True
+                break
+            if not changes and not whole:
+                continue
+            rebuild_now(None if whole else changed_paths(site, changes))
+            whole = False
+            try:
+                urllib.request.urlopen(reload_url, timeout=2).read()
+            except OSError:
+                pass  # no browser connected yet, or the server is stopping
+        batches.close()  # the old watch ends here, not whenever it is collected
+
+
+def _nothing_saved(stop: threading.Event):
+    """An empty batch of saves every LOOK_EVERY seconds, until `stop`: for a site with nothing to watch yet."""
+    while not stop.wait(LOOK_EVERY):
+        yield set()
 
 
 def serve_site(site: Path, host: str, port: int, drafts: bool = False, future: bool = False) -> None:

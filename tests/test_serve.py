@@ -89,6 +89,59 @@ def test_a_broken_save_keeps_the_last_good_page_and_reports_the_line(site):
         assert json.loads(fetch(url + "_stepstone/errors.json")) == []
 
 
+def test_a_theme_or_static_folder_made_while_serving_is_watched_from_then_on(site):
+    with serving(site) as (url, _):
+        brand = site / "themes/default/templates/partials/brand.html"  # the first override of the theme
+        brand.parent.mkdir(parents=True)
+        brand.write_text("<style>/* first */</style>\n")
+        wait_for(lambda: "/* first */" in fetch(url + "about/"), 10)
+        brand.write_text("<style>/* second */</style>\n")
+        wait_for(lambda: "/* second */" in fetch(url + "about/"), 10)
+        (site / "static").mkdir()
+        (site / "static/hello.txt").write_text("hi")
+        wait_for(lambda: fetch(url + "hello.txt") == "hi", 10)
+        (site / "static/hello.txt").write_text("hi again")
+        wait_for(lambda: fetch(url + "hello.txt") == "hi again", 10)
+
+
+def test_a_config_saved_by_renaming_a_new_file_over_it_is_watched_after_every_save(site):
+    """As vim and many editors save: write a new file, rename it over the old one. The old file's
+    watch goes with it; the next save must be seen all the same."""
+    config = site / "stepstone.toml"
+    with serving(site) as (url, _):
+        for title in ("Renamed Once", "Renamed Twice"):
+            saved = site / ".stepstone.toml.swp"
+            saved.write_text(config.read_text().replace(config.read_text().split("\n")[0], f'title = "{title}"'))
+            os.replace(saved, config)
+            wait_for(lambda title=title: f"About · {title}" in fetch(url + "about/"), 10)
+        config.write_text(config.read_text().replace("Renamed Twice", "Edited In Place"))
+        wait_for(lambda: "About · Edited In Place" in fetch(url + "about/"), 10)
+
+
+def test_a_save_by_renaming_over_the_config_is_one_rebuild_and_later_saves_are_seen(site):
+    from generator.serve import watch_and_rebuild
+    rebuilds, ready, stop = [], threading.Event(), threading.Event()
+    watcher = threading.Thread(target=watch_and_rebuild, daemon=True,  # port 9: no browser to reload
+                               args=(site, rebuilds.append, "http://127.0.0.1:9/", ready, stop))
+    watcher.start()
+    try:
+        assert ready.wait(10)
+        config = site / "stepstone.toml"
+        saved = site / ".stepstone.toml.swp"
+        saved.write_text(config.read_text().replace("Test Site", "Renamed Site"))
+        os.replace(saved, config)
+        wait_for(lambda: rebuilds, 5)
+        time.sleep(0.5)  # a second rebuild (and reload) would come within this time
+        assert rebuilds == [None]  # the whole site, once
+        config.write_text(config.read_text().replace("Renamed Site", "Edited Site"))
+        wait_for(lambda: len(rebuilds) == 2, 5)
+        time.sleep(0.5)
+        assert rebuilds == [None, {"stepstone.toml"}]
+    finally:
+        stop.set()
+        watcher.join(5)
+
+
 def test_a_page_swapped_while_it_is_being_served_is_sent_whole(site):
     """A rebuild swaps files while the browser (or a poll) is fetching them: each response must
     be one version of the file, never the old length with the new bytes."""
@@ -149,6 +202,12 @@ def test_the_browser_reloads_by_itself_once_per_save_and_shows_errors(site):
             tab.wait_for_function(f"() => document.body.innerText.includes({text!r})", timeout=5000)
             time.sleep(1.0)  # a second reload would come within this time
             assert len(loads) == n
+        saved = site / ".stepstone.toml.swp"  # saved as vim does: a new file renamed over the old
+        saved.write_text((site / "stepstone.toml").read_text().replace("Test Site", "Renamed Site"))
+        os.replace(saved, site / "stepstone.toml")
+        tab.wait_for_function("() => document.title.includes('Renamed Site')", timeout=5000)
+        time.sleep(1.0)
+        assert len(loads) == 4
         (site / "content/about.md").write_text(page("About", "awarenes", "Broken."))
         tab.wait_for_selector("#stepstone-errors", timeout=5000)
         assert "content/about.md:3: error: unknown step 'awarenes'" in tab.inner_text("#stepstone-errors")
