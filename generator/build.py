@@ -26,9 +26,9 @@ from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, error, sorted_problems, stop_on_errors
 from .markup import BodyRenderer, LinkTargets, Markup
 from .offers import event_ics
-from .render import (Site, Theme, body_slot, choose_template, compile_with_includes, extra_pages, find_theme,
-                     fixed_body_templates, ics_path, make_environment, output_path, render_extras, render_page,
-                     render_site, tag_slug, template_for, template_problem)
+from .render import (ExtraPage, Site, Theme, body_slot, choose_template, compile_with_includes, extra_pages,
+                     find_theme, fixed_body_templates, ics_path, make_environment, output_path, render_extras,
+                     render_page, render_site, tag_slug, template_for, template_problem)
 from .options import BuildOptions, BuildResult, check_usage
 from .repeat import LookBack, look_back, repeated
 from .splice import RECORD_FILE, SpliceRecord, record_of, spliced
@@ -176,12 +176,15 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     in_place = current and not pending_update(options.output)
     started_from = cache.output_id if in_place else ""  # output/'s build, whose pages stay unless rendered
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
-    extra_jobs = None  # the tag pages and 404 to render while the pages are
+    extra_jobs: list[ExtraPage] = []  # the tag pages and 404 to render while the pages are
     if in_place and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
-        extras = [OutputFile(path, None, "theme") for path in cache.extras[1]]
-    else:
-        extra_jobs = extra_pages(site)
-        extras = [OutputFile(job.path, None, "theme") for job in extra_jobs]
+        extra_keys = cache.extras[1]
+    else:  # each again only if what it shows changed: a page's new title, only on its own tags' pages
+        jobs = extra_pages(site)
+        extra_keys = {job.path: digest(repr((everywhere, job.template, job.shows))) for job in jobs}
+        before = cache.extras[1] if in_place and cache.extras else {}
+        extra_jobs = [job for job in jobs if before.get(job.path) != extra_keys[job.path]]
+    extras = [OutputFile(path, None, "theme") for path in extra_keys]
     pages = {output_path(p.url): p for p in site.pages}
     preview = [OutputFile("_stepstone/overlay.js", OVERLAY_SCRIPT.read_bytes(), "serve"),
                OutputFile("_stepstone/errors.json", b"[]", "serve")] if options.preview else []
@@ -211,15 +214,15 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         files they replace), then name the whole output."""
         nonlocal keys, output_id
         update = None if staging else (where, cache.outputs, write_over if twin else write_beside)
-        late = extra_jobs is not None or staging is not None and any(files[f.path].data is None for f in extras)
+        late = extra_jobs if staging is None else None  # a whole new output has every one of them
         found = list(problems)  # with the problems of the extras, reported with the pages' own
         made: list[OutputFile] = []
 
         def meanwhile() -> None:
             if persistent:
                 save_what_was_read(options.site, cache)
-            if late:  # tag pages and 404: changed, or for a whole new output
-                extra_files, extra_problems = render_extras(site, env, theme, extra_jobs)
+            if late is None or late:  # tag pages and 404: changed, or for a whole new output
+                extra_files, extra_problems = render_extras(site, env, theme, late)
                 made.extend(extra_files)
                 found.extend(extra_problems)
 
@@ -276,7 +279,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             raise
     # Only now, with the output written, does the cache describe it.
     cache.outputs, cache.output_id, cache.page_keys, cache.metas = keys, output_id, page_keys, metas
-    cache.extras = (extras_key, tuple(f.path for f in extras))
+    cache.extras = (extras_key, extra_keys)
     if not persistent:
         cache.last = LastSite(options, site, theme, env, analysis.targets, analysis.problems, keys)
     cache.stats["pages rendered"] = len(todo)

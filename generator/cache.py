@@ -78,7 +78,7 @@ class BuildCache:
     metas: dict[str, str] = field(default_factory=dict)  # page -> its metadata digest, as page_keys' deps hold it
     plan: tuple[str, Any] | None = None                              # (key, Plan)
     outputs: dict[str, str] = field(default_factory=dict)            # output path -> render key
-    extras: tuple[str, tuple[str, ...]] | None = None                # (key, paths) of tag pages and 404
+    extras: tuple[str, dict[str, str]] | None = None  # (key of them all, path -> key of each) of tag pages and 404
     copies: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict)  # file -> (stat, hash)
     output_id: str = ""                                              # marker of the output it describes
     pdfs: dict[str, tuple] = field(default_factory=dict)  # page -> (key, PdfFile, files used, refused); bytes in pdf/

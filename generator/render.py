@@ -539,6 +539,23 @@ class ExtraPage:
     path: str
     template: str
     context: dict[str, Any]
+    shows: str = ""  # its own values (other pages by name and metadata digest): the same, the same HTML
+
+
+def _extra(site: Site, path: str, template: str, url: str, public: bool, own: dict[str, Any]) -> ExtraPage:
+    """An extra page whose context is what every page has (the config's, the theme's) and `own`."""
+    return ExtraPage(path, template, {**_common(site, url, public), **own}, repr(_picture(own)))
+
+
+def _picture(value: Any) -> Any:
+    """`value` as it may show in HTML: a page by its name and metadata digest, a function by name."""
+    if isinstance(value, Page):
+        return value.name, value.meta_digest
+    if isinstance(value, dict):
+        return tuple((key, _picture(item)) for key, item in sorted(value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_picture(item) for item in value)
+    return value.__name__ if callable(value) else value
 
 
 def extra_pages(site: Site) -> list[ExtraPage]:
@@ -550,16 +567,16 @@ def extra_pages(site: Site) -> list[ExtraPage]:
     made = []
     if tags:
         tag_list = [(t, tag_slug(t), len(ps)) for t, ps in sorted(tags.items(), key=lambda kv: kv[0].lower())]
-        made.append(ExtraPage("tags/index.html", "tags.html", {**_common(site, "/tags/", True), "tags": tag_list,
-                                                              "title": "Tags", "tag_slug": tag_slug}))
+        made.append(_extra(site, "tags/index.html", "tags.html", "/tags/", True,
+                           {"tags": tag_list, "title": "Tags", "tag_slug": tag_slug}))
     for tag, pages in sorted(tags.items()):
         url = f"/tags/{tag_slug(tag)}/"
-        made.append(ExtraPage(output_path(url), "tag.html", {**_common(site, url, True), "tag": tag,
-                                                            "title": f"Tagged “{tag}”",
-                                                            "pages": listing_order(pages), "tag_slug": tag_slug}))
-    made.append(ExtraPage("404.html", "404.html", {**_common(site, "/404.html", False), "title": "Page not found",
-                                                   "recent": listing_order(p for p in site.public_pages
-                                                                           if not p.is_home)[:5]}))
+        made.append(_extra(site, output_path(url), "tag.html", url, True,
+                           {"tag": tag, "title": f"Tagged “{tag}”", "pages": listing_order(pages),
+                            "tag_slug": tag_slug}))
+    made.append(_extra(site, "404.html", "404.html", "/404.html", False,
+                       {"title": "Page not found",
+                        "recent": listing_order(p for p in site.public_pages if not p.is_home)[:5]}))
     return made
 
 

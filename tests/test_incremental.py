@@ -99,3 +99,22 @@ def test_a_new_first_paragraph_of_a_page_the_feed_quotes_takes_the_full_build(se
     assert b"gone for good" in (options.output / "feed.xml").read_bytes()
     assert result.stats["pages rendered"] >= 1
     same_as_cold(site, options, tmp_path)
+
+
+
+def test_a_title_edit_renders_again_only_the_tag_pages_that_list_the_page(served, tmp_path, monkeypatch):
+    from generator import render
+    site, options, save = served
+    save("content/guides/pets.md", "tags: [stains]", "tags: [stains, wood]")
+    rendered = []
+    emit = render._emit
+    monkeypatch.setattr(render, "_emit", lambda env, theme, path, *rest: rendered.append(path) or
+                        emit(env, theme, path, *rest))
+    save(CARE, "title: Couch care", "title: Caring for a couch")  # tagged stains, not wood
+    assert "tags/stains/index.html" in rendered           # it lists the page
+    assert "tags/wood/index.html" not in rendered         # it does not
+    assert "tags/index.html" not in rendered              # the tags and their counts are as they were
+    assert "Caring for a couch" in (options.output / "tags/stains/index.html").read_text()
+    same_as_cold(site, options, tmp_path)
+
+
