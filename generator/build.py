@@ -165,6 +165,9 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     site, theme, env = analysis.site, analysis.theme, analysis.env
     if persistent:
         env.bytecode_cache = _compiled_templates(options.site)
+    else:  # `serve`: each template compiled once, not on every save that takes the full build
+        cache.compiled = cache.compiled or TemplatesInMemory()
+        env.bytecode_cache = cache.compiled
     problems = stop_on_errors(list(analysis.problems), options.strict)
     themes = theme_digest(theme)
     everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, themes,
@@ -306,6 +309,21 @@ def _compiled_templates(site: Path) -> jinja2.FileSystemBytecodeCache:
         if not old.name.startswith(ours):
             old.unlink(missing_ok=True)
     return jinja2.FileSystemBytecodeCache(str(folder), f"{ours}-%s.cache")
+
+
+class TemplatesInMemory(jinja2.BytecodeCache):
+    """Compiled templates kept in memory between the builds of `serve`: Jinja checks each against
+    its source, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
 
 
 PDF_STORE = "pdf"  # under .stepstone/: each PDF built, by the digest of its bytes

@@ -85,6 +85,7 @@ class BuildCache:
     stats: dict[str, int] = field(default_factory=dict)              # this build: reused / rendered counts
     texts_on_disk: Path | None = None  # loaded from disk: page bodies left out, HTML in html.sqlite there
     last: Any = None  # in memory only, under `serve`: the last site built (incremental.LastSite)
+    compiled: Any = None  # in memory only, under `serve`: its templates compiled (build.TemplatesInMemory)
     saved_ids: dict[str, str] = field(default_factory=dict)  # part's file -> id of its full save (the delta names it)
     base: dict[str, dict] = field(default_factory=dict)  # in memory only: entries as the full files hold them
 

@@ -118,3 +118,26 @@ def test_a_title_edit_renders_again_only_the_tag_pages_that_list_the_page(served
     same_as_cold(site, options, tmp_path)
 
 
+
+def test_templates_are_compiled_once_under_serve_and_again_when_edited(make_site, tmp_path, monkeypatch):
+    import jinja2
+    site = make_site(FILES)
+    options = BuildOptions(site=site, out=tmp_path / "preview", today=TODAY, jobs=1, preview=True)
+    cache = BuildCache()
+    build(options, cache)
+    compiled = []
+    compile_ = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, source, name=None, *rest, **kw:
+                        compiled.append(name) or compile_(env, source, name, *rest, **kw))
+    (site / CARE).write_text((site / CARE).read_text().replace("title: Couch care", "title: Caring"))
+    build(options, cache, {CARE})  # the full build, with the templates as they were
+    assert compiled == []
+    brand = site / "themes/default/templates/partials/brand.html"
+    brand.parent.mkdir(parents=True)
+    for accent in ("#111", "#222"):
+        brand.write_text(f"<style>:root {{ --accent: {accent}; }}</style>\n")
+        build(options, cache, {"themes/default/templates/partials/brand.html"})
+        assert f"--accent: {accent}" in (options.output / "guides/care/index.html").read_text()
+        assert "partials/brand.html" in compiled
+        compiled.clear()
+    same_as_cold(site, options, tmp_path)
