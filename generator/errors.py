@@ -22,8 +22,7 @@ class Location:
     line: int = 0
 
     def __str__(self) -> str:
-        path = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.path)  # one problem, one line
-        return f"{path}:{self.line or 1}"
+        return f"{one_line(self.path)}:{self.line or 1}"
 
 
 @dataclass(frozen=True, order=True)
@@ -35,7 +34,13 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity}: {self.message}"
+        return f"{self.location}: {self.severity}: {one_line(self.message)}"
+
+
+def one_line(text: str) -> str:
+    """`text` with what a terminal would break or hide (a user's U+0085 or U+2028 quoted in a message,
+    a control character in a file name) written as an escape: one problem, one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def error(path: str, line: int, message: str) -> Problem:

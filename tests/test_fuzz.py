@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator.cli import main
@@ -118,6 +118,8 @@ def assert_clean_outcome(code: int, output: str) -> None:
 
 @FUZZ
 @given(front=front_matters(), body=bodies(), bom=st.booleans(), crlf=st.booleans())
+@example(front="title: [\x85, free]", body="", bom=False, crlf=False)  # a line break quoted in the advice
+@example(front="title: \"a\u2028b\"\ntags: [x\x85]", body="", bom=False, crlf=False)
 def test_any_page_builds_or_is_reported(front, body, bom, crlf):
     text = f"---\n{front}\n---\n{body}\n"
     if crlf:
