@@ -113,3 +113,24 @@ def test_html_css_and_scripts_of_a_page_weigh_under_40_kb(browser, site_url, pat
     page.close()
     assert any(url.endswith(".css") for url in weights)
     assert sum(weights.values()) < 40 * 1024, weights
+
+
+def test_a_brand_that_sets_only_the_accent_keeps_buttons_readable(browser, tmp_path):
+    """partials/brand.html names three colours; an override giving only --accent still gets white
+    button text and a tint of its accent behind the call to action."""
+    from conftest import page, write_site
+    site = write_site(tmp_path / "site", {
+        "content/index.md": page("Home", "awareness", "Welcome."),
+        "content/blog/_index.md": page("Blog", "free", "All posts.", offer="{headline: Read the blog}"),
+        "themes/default/templates/partials/brand.html": "<style>:root { --accent: #8a2be2; }</style>\n",
+    })
+    build(BuildOptions(site=site, today=TODAY), BuildCache())
+    with serve(site / "output") as origin:
+        tab = browser.new_page()
+        tab.goto(origin + "/")
+        button = tab.locator('[data-stepstone="offer"] a.button')
+        colours = button.evaluate("b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).color,"
+                                  " getComputedStyle(b.closest('.cta')).backgroundColor]")
+        tab.close()
+    assert colours[:2] == ["rgb(138, 43, 226)", "rgb(255, 255, 255)"]
+    assert colours[2] not in ("rgba(0, 0, 0, 0)", "transparent", "rgb(255, 255, 255)")
