@@ -171,7 +171,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     problems = stop_on_errors(list(analysis.problems), options.strict)
     themes = theme_digest(theme)
     everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, themes,
-                              sorted(site.assets.items()))))
+                              sorted(site.assets.items()), site.menu)))  # what every page shows
     # PDFs first: the rooms that offer one say its size and page count.
     site, pdf_files, pdf_problems = _downloads(options, analysis, site, themes, cache)
     problems = stop_on_errors([*problems, *pdf_problems], options.strict)

@@ -16,7 +16,7 @@ import jinja2.nodes
 from jinja2.compiler import CodeGenerator
 from markupsafe import Markup as SafeHTML
 
-from .config import SiteConfig
+from .config import MenuItem, SiteConfig
 from .content import Page
 from .errors import Problem, did_you_mean, error
 from .forms import FormSpec, form_spec, preview_form
@@ -201,6 +201,17 @@ class Site:
         return {}
 
     @cached_property
+    def menu(self) -> tuple[MenuItem, ...]:
+        """The menu entries of stepstone.toml that pages show: every page's menu is made of these.
+        Not those leading to gated pages, which are reached by walking the funnel, never from a menu."""
+        shown = []
+        for item in self.config.menu:
+            target = self.by_url.get(item.url if item.url.endswith("/") else item.url + "/")
+            if target is None or self.is_public(target):
+                shown.append(item)
+        return tuple(shown)
+
+    @cached_property
     def sections(self) -> dict[str, list[Page]]:
         """Folder -> the public pages directly in it and the listings of its subfolders, as listed."""
         found: dict[str, list[Page]] = {}
@@ -211,7 +222,7 @@ class Site:
         return {folder: listing_order(pages) for folder, pages in found.items()}
 
 
-_FROM_PAGES = ("by_name", "by_url", "public_pages", "candidates", "sections")  # Site's, kept by with_bodies
+_FROM_PAGES = ("by_name", "by_url", "public_pages", "candidates", "menu", "sections")  # Site's, kept by with_bodies
 
 
 @dataclass(frozen=True)
@@ -323,10 +334,7 @@ def _children(site: Site, listing: Page) -> list[Page]:
 def _menu(site: Site, current_url: str) -> list[MenuLink]:
     base = site.config.base_path
     links = []
-    for item in site.config.menu:
-        target = site.by_url.get(item.url if item.url.endswith("/") else item.url + "/")
-        if target is not None and not site.is_public(target):
-            continue  # gated pages are reached by walking the funnel, never from a menu
+    for item in site.menu:
         href = base + item.url.lstrip("/") if item.url.startswith("/") else item.url
         active = item.url.startswith("/") and item.url != "/" and current_url.startswith(item.url) \
             or item.url == "/" and current_url == "/"

@@ -241,3 +241,24 @@ def test_a_page_read_again_gets_the_cascade_of_its_unchanged_section(big_site, t
     assert result.stats["files read"] == 1
     assert tree(site / "output") == cold(site, tmp_path / "reference")
     assert b"Cascaded summary" in (site / "output/blog/post-7/index.html").read_bytes()
+
+
+@pytest.mark.parametrize("step", ["insider", "awareness"])
+def test_a_menu_page_gated_or_opened_again_leaves_no_page_with_the_old_menu(tmp_path, step):
+    """Every page shows the menu, which leaves out gated pages: pages whose own inputs did not
+    change (these posts, the tag pages) are rendered again too."""
+    from conftest import BASIC_CONFIG
+    files = {"stepstone.toml": BASIC_CONFIG + '\n[[menu]]\ntitle = "About"\nurl = "/about/"\n',
+             "content/index.md": page("Home", "awareness", "Welcome."),
+             "content/about.md": page("About", "insider" if step == "awareness" else "awareness", "About us."),
+             "content/blog/_index.md": page("Blog", "free", "All posts.", offer="{headline: Read}"),
+             **{f"content/blog/post-{i}.md": page(f"Post {i}", "free", f"Post {i}.", tags="[stains]")
+                for i in range(8)}}
+    site = write_site(tmp_path / "site", files)
+    options = BuildOptions(site=site, today=TODAY, jobs=1)
+    build(options)
+    (site / "content/about.md").write_text(page("About", step, "About us."))
+    build(options)
+    assert tree(site / "output") == cold(site, tmp_path / "reference")
+    shown = 'href="/about/"' in (site / "output/blog/post-3/index.html").read_text()
+    assert shown == (step == "awareness")
