@@ -287,8 +287,8 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
                         redeem_url=str(k.get("redeem_url") or ""))
     for key, url in (("offer.url", offer.url if offer else ""), ("image", c.text(data, "image").strip()),
                      ("coupon.redeem_url", coupon.redeem_url if coupon else "")):
-        if url_problem(url, key):
-            c.fail(key if key in c.origins else key.partition(".")[0], url_problem(url, key))
+        if url and (problem := url_problem(url, key)):
+            c.fail(key if key in c.origins else key.partition(".")[0], problem)
     if (e := c.block(data, "event", EVENT_KEYS)) is not None:
         start = c.datetime(e.get("start"), "event") if e.get("start") else None
         if e.get("start") is None:

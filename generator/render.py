@@ -102,6 +102,18 @@ class SiteEnvironment(jinja2.Environment):
     def make_globals(self, d: Mapping[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
         return {**self.globals, **(d or {})}
 
+    def get_template(self, name: Any, parent: str | None = None,  # type: ignore[override]
+                     globals: Mapping[str, Any] | None = None) -> jinja2.Template:
+        """Jinja's, remembered by (name, parent) in a plain dict: every include of every page asks
+        (six a page), and this environment never reloads or forgets a template (make_environment)."""
+        if globals is None and type(name) is str:
+            known = self.__dict__.setdefault("_loaded", {})
+            template = known.get((name, parent))
+            if template is None:
+                template = known[(name, parent)] = super().get_template(name, parent)
+            return template
+        return super().get_template(name, parent, globals)
+
 
 def make_environment(theme: Theme, base_path: str) -> jinja2.Environment:
     env = SiteEnvironment(
@@ -527,17 +539,12 @@ def _candidate(site: Site, env: jinja2.Environment, cta: Cta) -> Cta:
     return memo[cta.door.name]
 
 
-def _pages_in(value: Any, found: list[tuple[str, str]]) -> None:
-    if isinstance(value, Page):
-        found.append((value.name, value.meta_digest))
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _pages_in(item, found)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _pages_in(item, found)
-    elif isinstance(value, Cta):
-        found.append((value.door.name, value.door.meta_digest))
+def _pages_in(value: Page | Cta | list | tuple | None, found: list[tuple[str, str]]) -> None:
+    """(name, metadata digest) of each page `value` shows: a page, a CTA (its door), or a list of them."""
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        page = item.door if isinstance(item, Cta) else item
+        if page is not None:
+            found.append((page.name, page.meta_digest))
 
 
 @dataclass(frozen=True)

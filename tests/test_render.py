@@ -214,7 +214,20 @@ def test_pages_shown_to_a_template_are_found_where_the_build_looks_for_them(make
     under render.SHOWING_PAGES, so no other key of the context may hold a page."""
     from conftest import REPO, TODAY
     from generator.build import BuildOptions, analyse
-    from generator.render import SHOWING_PAGES, _pages_in, page_context
+    from generator.content import Page
+    from generator.render import SHOWING_PAGES, Cta, _pages_in, page_context
+    def anywhere(value, found):  # every page a value holds, however deep
+        if isinstance(value, Page):
+            found.append((value.name, value.meta_digest))
+        elif isinstance(value, Cta):
+            anywhere(value.door, found)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            for item in value:
+                anywhere(item, found)
+        elif isinstance(value, dict):
+            for item in value.values():
+                anywhere(item, found)
+
     seen = set()
     selling = make_site({
         "content/index.md": page("Home", "awareness"),
@@ -226,9 +239,12 @@ def test_pages_shown_to_a_template_are_found_where_the_build_looks_for_them(make
         for page_ in site.pages:
             for key, value in page_context(site, page_).items():
                 found: list = []
-                _pages_in(value, found)
-                if key in SHOWING_PAGES:
+                anywhere(value, found)
+                if key in SHOWING_PAGES:  # and each page shown there is found where the build looks
                     seen.update([key] if found else [])
+                    looked: list = []
+                    _pages_in(value, looked)
+                    assert looked == found, (page_.name, key)
                 else:
                     assert not found or key == "page", (page_.name, key)
     assert seen == set(SHOWING_PAGES)  # the sample sites show pages under every one of them
