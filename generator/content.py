@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
@@ -498,6 +498,8 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
         known = cache.pages.get(p.name)
         if known and known[0] == key:
             page, found = known[1:]
+            if page is not None and p.body and not page.body:  # saved again unchanged: its text was read
+                page = replace(page, body=p.body)  # again, and a cache loaded from disk kept none
         else:  # checked as it was read (with the same cascades), or checked now
             page, found = checks.get(p.name) or check_page(p, cascade)
         checked[p.name] = (key, page, found)

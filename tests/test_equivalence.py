@@ -88,9 +88,18 @@ EDITS = {
     "HTML store emptied": lambda site: _sql(site / ".stepstone/html.sqlite", "DELETE FROM html") or
         (site / "themes/default/templates").mkdir(parents=True) or
         (site / "themes/default/templates/404.html").write_text("gone\n"),
+    "saved unchanged, and a new page": lambda site: _saved_again(site / "content/blog/post-5.md") or
+        (site / "content/blog/post-new.md").write_text(page("New post", "free", "Fresh.")),
     "step of a door": lambda site: (site / "content/club/join.md").write_text(
         (site / "content/club/join.md").read_text().replace("headline: Join", "headline: Join the club now")),
 }
+
+
+def _saved_again(path):
+    """The file saved with the very bytes it has: only its time changes (an editor's save, an undo)."""
+    import os
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
 
 
 def built_copy(big_site, tmp_path):
