@@ -346,7 +346,7 @@ def _downloads(options: BuildOptions, analysis: Analysis, site: Site, themes: st
     keys = {p.name: digest(repr((__version__, fingerprint(site.config), themes, version, p.meta_digest,
                                  cache.bodies[p.name][3]))) for p in wanted}
     made = {p.name: entry for p in wanted if _pdf_current(entry := cache.pdfs.get(p.name), keys[p.name],
-                                                          files, store, cache)}
+                                                          files, store, cache, site.config.base_url)}
     todo = [p for p in wanted if p.name not in made]
     problems: list[Problem] = []
     if todo:
@@ -388,10 +388,12 @@ def _forget_pdfs(store: Path, kept: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _pdf_current(entry: tuple | None, key: str, files: dict, store: Path, cache: BuildCache) -> bool:
-    """Whether a PDF of the last build stands: same inputs, same files shown, bytes still stored."""
+def _pdf_current(entry: tuple | None, key: str, files: dict, store: Path, cache: BuildCache, base_url: str) -> bool:
+    """Whether a PDF of the last build stands: same inputs, same files shown, bytes still stored, and
+    none of the addresses it left out is a file of the site now (a logo put back)."""
     return entry is not None and entry[0] == key and (store / f"{entry[1].digest}.pdf").is_file() and \
-        all(rel in files and _file_digest(files[rel], cache) == known for rel, known in entry[2])
+        all(rel in files and _file_digest(files[rel], cache) == known for rel, known in entry[2]) and \
+        not any(pdf.local_path(url, base_url) in files for url in entry[3])
 
 
 def _pdf_chunk(state: tuple[Site, Environment, Theme, dict], indexes: list[int]) -> list[tuple]:

@@ -199,6 +199,22 @@ def test_a_pdf_is_made_again_only_when_its_inputs_change(tmp_path):
     assert len(list((site / ".stepstone/pdf").glob("*.pdf"))) == 1      # earlier versions are not kept
 
 
+def test_a_logo_left_out_and_then_put_back_is_on_the_next_pdf(tmp_path):
+    site = lead_magnet_site(tmp_path / "site")
+    config = site / "stepstone.toml"
+    config.write_text('logo = "/logo.svg"\n' + config.read_text())
+    options = BuildOptions(site=site, today=TODAY, jobs=2)
+    result = build(options)                                            # no static/logo.svg yet
+    assert [p for p in about_pdfs(result.problems) if "leaves out" in p.message and "logo.svg" in p.message]
+    (site / "static").mkdir()
+    (site / "static/logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+                                          '<rect width="40" height="40" fill="#123456"/></svg>\n')
+    result = build(options)                                            # the logo is a file of the site now
+    assert result.stats["PDFs made"] == 1
+    assert not [p for p in about_pdfs(result.problems) if "leaves out" in p.message]
+    assert tree(site / "output") == tree_of_cold_build(site, tmp_path / "cold")
+
+
 def tree_of_cold_build(site, out):
     build(BuildOptions(site=site, out=out, today=TODAY, jobs=1), BuildCache())
     return tree(out)
