@@ -217,7 +217,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         files they replace), then name the whole output."""
         nonlocal keys, output_id
         update = None if staging else (where, cache.outputs, write_over if twin else write_beside)
-        late = extra_jobs if staging is None else None  # a whole new output has every one of them
+        # a whole new output has every one of them: extra_jobs, unless it left out those unchanged
+        late = extra_jobs if staging is None or len(extra_jobs) == len(extra_keys) else None
         found = list(problems)  # with the problems of the extras, reported with the pages' own
         made: list[OutputFile] = []
 
