@@ -200,7 +200,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     metas = {p.name: p.meta_digest for p in site.pages}
     shown_as_before = metas == cache.metas  # no page's metadata changed: nor what any page shows of others
     todo = [path for path, p in pages.items()
-            if not _unchanged(metas, p, inputs[p.name], known.get(p.name), shown_as_before)]
+            if not _unchanged(metas, p, inputs[p.name], known.get(p.name), shown_as_before, cache.outputs.get(path))]
     again = {pages[path].name for path in todo}  # by name: hashing a Page hashes every field
     page_keys = {p.name: known[p.name] for p in pages.values() if p.name not in again}
     trash = options.site / CACHE_DIR / "trash"
@@ -425,13 +425,16 @@ def _page_inputs(site: Site, page: Page, everywhere: str, cache: BuildCache) -> 
             site.downloads.get(page.name))
 
 
-def _unchanged(metas: dict[str, str], page: Page, inputs: tuple, last: tuple | None, shown_as_before: bool
-               ) -> bool:
+def _unchanged(metas: dict[str, str], page: Page, inputs: tuple, last: tuple | None, shown_as_before: bool,
+               held: str | None) -> bool:
     """Whether last build's HTML of a page stands: the page, its funnel decisions and every page its
-    template was shown are unchanged. Listings, the home page, doors and pages with a form (whose
-    context draws on more than the pages it shows) are always rendered again. (`metas`: each page's
-    meta_digest; `shown_as_before`: they are all as the last build's, which every entry's deps match.)"""
-    return bool(last) and last[0] == inputs and not (page.is_listing or page.is_home or page.is_door or page.form) \
+    template was shown are unchanged, and output/ holds that HTML (`held`: the key of its file there;
+    a body edit spliced in since, or saved under `serve`, wrote other HTML without a new entry).
+    Listings, the home page, doors and pages with a form (whose context draws on more than the
+    pages it shows) are always rendered again. (`metas`: each page's meta_digest; `shown_as_before`:
+    they are all as the last build's, which every entry's deps match.)"""
+    return bool(last) and last[0] == inputs and last[2] == held \
+        and not (page.is_listing or page.is_home or page.is_door or page.form) \
         and (shown_as_before or all(metas.get(name) == meta for name, meta in last[1]))
 
 

@@ -239,6 +239,21 @@ def test_a_page_edited_back_after_a_killed_cache_save_is_written_again(big_site,
     assert_twin_follows(site)
 
 
+def test_a_page_edited_back_after_a_spliced_edit_is_written_again(big_site, tmp_path):
+    """A body edit spliced into its page leaves the page's render entry as the full build made it:
+    the page edited back, in a build that is not spliced, must not be taken for unchanged."""
+    site, options = built_copy(big_site, tmp_path)
+    post = site / "content/blog/post-5.md"
+    original = post.read_text()
+    EDITS["closing paragraph"](site)
+    assert build(options).stats["pages rendered"] == 1  # spliced
+    post.write_text(original)
+    EDITS["title"](site)                                 # another page's title: the full build
+    build(options)
+    assert tree(site / "output") == cold(site, tmp_path / "reference")
+    assert_twin_follows(site)
+
+
 def test_a_page_read_again_gets_the_cascade_of_its_unchanged_section(big_site, tmp_path):
     """Pages are checked as they are read, with the cascades of sections' _index.md files,
     including those taken from the cache: a page edited later still gets its section's keys."""

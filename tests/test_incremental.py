@@ -56,6 +56,18 @@ def test_a_body_edit_rewrites_only_that_page(served, tmp_path):
     same_as_cold(site, options, tmp_path)
 
 
+def test_a_page_saved_back_after_a_broken_edit_is_written_again(served, tmp_path):
+    """A body save rewrites the page without the full build's record of it: once a broken front
+    matter edit is undone, back to the text of the last full build, the page is written again."""
+    site, options, save = served
+    original = (site / CARE).read_text()
+    assert save(CARE, "Second paragraph.", "Second paragraph, now longer.").stats["pages rendered"] == 1
+    with pytest.raises(SiteError):
+        save(CARE, "step: free", "step: nosuchstep")
+    save(CARE, (site / CARE).read_text(), original)  # undone in one go, as an editor's undo does
+    same_as_cold(site, options, tmp_path)
+
+
 def test_a_front_matter_edit_takes_the_full_build(served, tmp_path):
     site, options, save = served
     result = save(CARE, "title: Couch care", "title: Caring for a couch")
