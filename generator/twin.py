@@ -177,7 +177,8 @@ def _overwrite_own(target: str, data: bytes) -> bool:
         if st.st_nlink != 1 or not stat.S_ISREG(st.st_mode):
             return False
         write_all(fd, data)
-        os.ftruncate(fd, len(data))  # the old file's tail, if it was longer
+        if st.st_size > len(data):  # the old file's tail (a truncate that cuts nothing costs as much)
+            os.ftruncate(fd, len(data))
         return True
     finally:
         os.close(fd)
