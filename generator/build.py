@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Callable
+from typing import Callable, Iterable, Mapping
 
 import jinja2
 from jinja2 import Environment
@@ -31,13 +31,17 @@ from .render import (ExtraPage, Site, Theme, body_slot, choose_template, compile
                      render_page, render_site, tag_slug, template_for, template_problem)
 from .options import BuildOptions, BuildResult, check_usage
 from .repeat import LookBack, look_back, repeated
-from .splice import RECORD_FILE, SpliceRecord, record_of, spliced
+from .snapshot import SITE_FILE, new_site_id, snapshot_of
+from .splice import RECORD_FILE, SpliceRecord, last_record, record_of, spliced
 from .workers import Progress, map_chunks
 from .write import (CopiedFile, OutputFile, abandon_update, check_output_folder, commit_beside, discard_beside,
                     output_id_of, pending_update, plan_files, update_in_progress, update_site, write_beside,
                     write_file, write_site)
 
 STATIC_DIR = "static"
+# Where the workers find the HTML of bodies a cache loaded from disk left out: the link targets (to
+# render one the store lost), each body's digest by page name, and the HTML of digests in the store.
+HtmlFrom = tuple[LinkTargets | None, Mapping[str, str], Callable[[Iterable[str]], dict[str, str]]]
 OVERLAY_SCRIPT = Path(__file__).parent / "preview" / "overlay.js"  # `serve` previews only
 
 
@@ -147,7 +151,11 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         looked = look_back(options)
         result = repeated(options, looked)
         if result is None:
-            result = spliced(options, looked)
+            record = last_record(options)
+            result = spliced(options, looked, record)
+        if result is None:
+            from .restyle import restyled  # which renders pages as this module does
+            result = restyled(options, looked, record)
         if result is not None:
             return result
     else:
@@ -170,8 +178,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         env.bytecode_cache = cache.compiled
     problems = stop_on_errors(list(analysis.problems), options.strict)
     themes = theme_digest(theme)
-    everywhere = digest(repr((__version__, fingerprint(site.config), site.today, site.preview, themes,
-                              sorted(site.assets.items()), site.menu)))  # what every page shows
+    everywhere = everywhere_key(site, themes)
     # PDFs first: the rooms that offer one say its size and page count.
     site, pdf_files, pdf_problems = _downloads(options, analysis, site, themes, cache)
     problems = stop_on_errors([*problems, *pdf_problems], options.strict)
@@ -195,7 +202,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
                                     *_site_files(site, site.bodies), *preview, *pdf_files],
                                    list(analysis.copies))
     stop_on_errors([*problems, *collisions], options.strict)
-    inputs = {p.name: _page_inputs(site, p, everywhere, cache) for p in site.pages}
+    html = {name: entry[3] for name, entry in cache.bodies.items()}  # each body's HTML, by its digest
+    inputs = {p.name: page_inputs(site, p, everywhere, html[p.name]) for p in site.pages}
     known = cache.page_keys
     metas = {p.name: p.meta_digest for p in site.pages}
     shown_as_before = metas == cache.metas  # no page's metadata changed: nor what any page shows of others
@@ -211,6 +219,9 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     where = twin or options.output  # an update is written into the twin, then swapped in whole
     if not in_place:
         todo = list(pages)
+    # A build that renders every page (the first, or after a template edit) leaves the site as judged
+    # for the next template edit (restyle.py); one that makes PDFs does not (their templates changed).
+    site_id = new_site_id() if persistent and not pdf_files and len(todo) == len(pages) else ""
 
     def render_into(staging: Path | None) -> str:
         """Render the pages to do (into `staging` on a full write, else into the twin, or beside the
@@ -225,6 +236,9 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         def meanwhile() -> None:
             if persistent:
                 save_what_was_read(options.site, cache)
+            if site_id:
+                save_record(options.site, SITE_FILE,
+                            snapshot_of(site_id, site, theme, tuple(problems), analysis.targets, html))
             if late is None or late:  # tag pages and 404: changed, or for a whole new output
                 extra_files, extra_problems = render_extras(site, env, theme, late)
                 made.extend(extra_files)
@@ -233,7 +247,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], found, staging,
                                    update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
                                    making if staging else None, meanwhile=meanwhile, slotted=slotted,
-                                   html_from=(analysis.targets, cache))
+                                   html_from=(analysis.targets, html, cache.html_of))
         for extra in made:  # in place, those that differ are written with the other files
             if staging is not None:
                 write_file(staging, extra.path, extra.data)
@@ -295,7 +309,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         save_record(options.site, RECORD_FILE, record_of(
             looked.options_key, looked.stats, output_id, keys, cache, tuple(problems), site, pages, analysis.targets,
             analysis.link_warnings, {path: entry[3] for path, entry in rendered.items()},
-            last if isinstance(last, SpliceRecord) and last.output_id == started_from else None))
+            last if isinstance(last, SpliceRecord) and last.output_id == started_from else None,
+            site_id))
         save_last_build(options.site, LastBuild(looked.signature, output_id, len(site.pages), tuple(problems)))
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
@@ -356,7 +371,8 @@ def _downloads(options: BuildOptions, analysis: Analysis, site: Site, themes: st
             cache.pdfs = {}
             return site, [], [pdf.missing_engine_warning(wanted, reason)]
         store.mkdir(parents=True, exist_ok=True)
-        with_html = _with_html(options, site, todo, analysis.targets, cache)
+        with_html = _with_html(options, site, todo, analysis.targets,
+                               {p.name: cache.bodies[p.name][3] for p in todo}, cache.html_of)
         position = {p.name: i for i, p in enumerate(site.pages)}
         for chunk in map_chunks(_pdf_chunk, (with_html, analysis.env, analysis.theme, files),
                                 [position[p.name] for p in todo], options.jobs, min_items=2, per_job=1):
@@ -418,9 +434,17 @@ def _pdf_chunk(state: tuple[Site, Environment, Theme, dict], indexes: list[int])
     return done
 
 
-def _page_inputs(site: Site, page: Page, everywhere: str, cache: BuildCache) -> tuple:
+def everywhere_key(site: Site, themes: str) -> str:
+    """What every page shows (Stepstone's version, the config, the day, the templates, the
+    stylesheets' names and the menu): when it changes, every page is rendered again."""
+    return digest(repr((__version__, fingerprint(site.config), site.today, site.preview, themes,
+                        sorted(site.assets.items()), site.menu)))
+
+
+def page_inputs(site: Site, page: Page, everywhere: str, html: str) -> tuple:
+    """What a page's HTML is made of, but for the other pages it shows (`html`: its body's digest)."""
     plan = site.plan
-    return (everywhere, page.meta_digest, cache.bodies[page.name][3], plan.standing.get(page.name),
+    return (everywhere, page.meta_digest, html, plan.standing.get(page.name),
             plan.cta.get(page.name), plan.related.get(page.name), plan.later.get(page.name),
             site.downloads.get(page.name))
 
@@ -439,15 +463,15 @@ def _unchanged(metas: dict[str, str], page: Page, inputs: tuple, last: tuple | N
 
 
 def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: LinkTargets | None,
-               cache: BuildCache) -> Site:
+               html: Mapping[str, str], stored: Callable[[Iterable[str]], dict[str, str]]) -> Site:
     """The site with the HTML of `pages` in memory: a cache loaded from disk left it in html.sqlite
-    (and, should that have lost any, the body is rendered again)."""
+    (`html`: each body's digest; `stored`: the HTML of digests, as the store has them) and, should
+    that have lost any, the body is rendered again."""
     bodies = site.bodies
-    wanted = {p.name: cache.bodies[p.name][3] for p in pages
-              if not bodies[p.name].html and cache.bodies[p.name][3] != EMPTY_HTML}
+    wanted = {p.name: html[p.name] for p in pages if not bodies[p.name].html and html[p.name] != EMPTY_HTML}
     if not wanted:
         return site
-    found = cache.html_of(wanted.values())
+    found = stored(wanted.values())
     bodies = dict(bodies)
     lost = []
     for name, key in wanted.items():
@@ -466,7 +490,7 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
 def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
             problems: list[Problem], staging: Path | None, update: Update | None,
             progress: Progress | None, making: Path | None = None, meanwhile: Callable[[], object] | None = None,
-            slotted: frozenset[str] = frozenset(), html_from: tuple[LinkTargets | None, BuildCache] | None = None
+            slotted: frozenset[str] = frozenset(), html_from: HtmlFrom | None = None
             ) -> tuple[dict[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]], list[str]]:
     """Render `todo` on every core: output path -> (HTML or None, pages its template was shown,
     digest of the HTML, where the body sits in it if the template is one of `slotted`), and the
@@ -475,7 +499,8 @@ def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, t
     write there), each page that differs is written: next to the file it will replace in output/,
     for commit_beside (and removed again if the build fails), or over it in the twin; else kept
     in memory. (`meanwhile()` runs while they render.) The bodies' HTML the site lacks is read
-    from the cache by the core that renders them (`html_from`: the link targets, the cache)."""
+    from the store by the core that renders them (`html_from`: the link targets, each body's digest,
+    and the HTML of digests as the store has them)."""
     compile_with_includes(env, {choose_template(p) for p in todo})  # once here, not in every worker
     position = {p.name: i for i, p in enumerate(site.pages)}
     done = map_chunks(_render_chunk, (site, theme, staging, env, update, making, slotted, options, html_from),
@@ -529,7 +554,7 @@ def theme_digest(theme: Theme) -> str:
 
 
 def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | None, Path | None, frozenset[str],
-                               BuildOptions, tuple[LinkTargets | None, BuildCache] | None],
+                               BuildOptions, HtmlFrom | None],
                   indexes: list[int]
                   ) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]]],
                              list[Problem], list[str]]:

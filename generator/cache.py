@@ -91,16 +91,21 @@ class BuildCache:
 
     def html_of(self, digests: Iterable[str]) -> dict[str, str]:
         """Bodies' HTML by digest, from html.sqlite when the cache was loaded without it."""
-        wanted = list(dict.fromkeys(digests))
-        if self.texts_on_disk is None or not wanted:
-            return {}
-        found = {}
-        with _connect(self.texts_on_disk) as db:
-            for i in range(0, len(wanted), 900):  # SQLite's limit on parameters per statement
-                part = wanted[i:i + 900]
-                found.update(db.execute(f"SELECT key, html FROM html WHERE key IN ({','.join('?' * len(part))})",
-                                        part).fetchall())
-        return found
+        return stored_html(self.texts_on_disk, digests)
+
+
+def stored_html(store: Path | None, digests: Iterable[str]) -> dict[str, str]:
+    """Bodies' HTML by digest, as html.sqlite (`store`) holds them: those it lacks are left out."""
+    wanted = list(dict.fromkeys(digests))
+    if store is None or not wanted:
+        return {}
+    found = {}
+    with _connect(store) as db:
+        for i in range(0, len(wanted), 900):  # SQLite's limit on parameters per statement
+            part = wanted[i:i + 900]
+            found.update(db.execute(f"SELECT key, html FROM html WHERE key IN ({','.join('?' * len(part))})",
+                                    part).fetchall())
+    return found
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -237,6 +242,17 @@ def _save_in_full(folder: Path, cache: BuildCache, part: CachePart) -> None:
         cache.base[name] = _snapshot(getattr(cache, name))
 
 
+def save_written(site: Path, written: BuildCache) -> str:
+    """Save what output/ holds (`written`'s WRITTEN part) in full, for a build that read nothing,
+    and return the id of that save ('' if it failed). The delta's changes to it, named after the
+    save before, are left out from now on; those to what was read stand."""
+    try:
+        _save_in_full(site / CACHE_DIR, written, WRITTEN)
+    except OSError:
+        return ""
+    return written.saved_ids[WRITTEN.file]
+
+
 def note_outputs(site: Path, written_id: str, outputs: dict[str, str], output_id: str) -> None:
     """Add to the delta that output/ holds new files (path -> key) under a new id, for a build that
     changed only those (generator/splice.py): the next full build loads them with the rest.
@@ -316,22 +332,22 @@ def _same(entry: Any, before: Any) -> bool:
 def _slim(kind: str, entry: Any) -> Any:
     """An entry as the cache files keep it: no body text, no HTML (that is in html.sqlite)."""
     if kind == "sources":
-        return _without(entry, "parsed", "body")
+        return without_text(entry, "parsed", "body")
     if kind == "pages":
         key, page, found = entry
-        return key, page and _without(page, "body"), found
+        return key, page and without_text(page, "body"), found
     if kind == "bodies":
         key, body, *rest = entry
-        return (key, _without(body, "html"), *rest)
+        return (key, without_text(body, "html"), *rest)
     return entry
 
 
-def _without(item: Any, name: str, inner: str = "") -> Any:
+def without_text(item: Any, name: str, inner: str = "") -> Any:
     """`item` with its text attribute `name` (or `name`.`inner`) emptied; itself if it already is.
     (A shallow copy: dataclasses.replace would check every field again, 10,000 times over.)"""
     value = getattr(item, name)
     if inner:
-        return item if value is None or not getattr(value, inner) else _with(item, name, _without(value, inner))
+        return item if value is None or not getattr(value, inner) else _with(item, name, without_text(value, inner))
     return _with(item, name, "") if value else item
 
 

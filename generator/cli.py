@@ -167,8 +167,12 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
         looked = look_back(options)
         result = repeated(options, looked)
         if result is None:  # only bodies changed: no Jinja, no walk over the pages
-            from .splice import spliced
-            result = spliced(options, looked)
+            from .splice import last_record, spliced
+            record = last_record(options)
+            result = spliced(options, looked, record)
+        if result is None:  # only templates changed: no content read, no cache loaded
+            from .restyle import restyled
+            result = restyled(options, looked, record)
         if result is None:
             from .build import build
             result = build(options, looked=looked)

@@ -12,7 +12,7 @@ to load. Anything else returns None, and the full build decides.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -70,6 +70,9 @@ class SpliceRecord:
     funnel: Funnel
     steps: Mapping[str, str]              # page name -> step: where body links may lead
     pages: int
+    site: str = ""                        # the id of the site that build left for a restyle (restyle.py)
+    bodies: Mapping[str, tuple[Markup, str]] = field(default_factory=dict)  # set in since, by page name:
+    #                                       each body without its HTML and links, and the digest of that HTML
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,17 @@ class _Placed:
     step: str
 
 
-def spliced(options: BuildOptions, looked: LookBack) -> BuildResult | None:
-    """The build, when only bodies changed and each new body can be set into its page's last HTML;
-    None when the full build must decide. SiteError when the new bodies bring errors (nothing is
-    written then)."""
+def last_record(options: BuildOptions) -> SpliceRecord | None:
+    """The record the last build left (for a splice, or a restyle: restyle.py), if any."""
     record = load_record(options.site, RECORD_FILE)
-    if not isinstance(record, SpliceRecord) or record.options != looked.options_key \
+    return record if isinstance(record, SpliceRecord) else None
+
+
+def spliced(options: BuildOptions, looked: LookBack, record: SpliceRecord | None) -> BuildResult | None:
+    """The build, when only bodies changed and each new body can be set into its page's last HTML
+    (`record`: last_record's); None when the full build must decide. SiteError when the new bodies
+    bring errors (nothing is written then)."""
+    if record is None or record.options != looked.options_key \
             or record.stats.keys() != looked.stats.keys() or record.output_id != output_id_of(options.output) \
             or pending_update(options.output):
         return None
@@ -140,9 +148,12 @@ def spliced(options: BuildOptions, looked: LookBack) -> BuildResult | None:
         return None
     if changed:
         note_outputs(options.site, record.written_id, {path: outputs[path] for path in changed}, output_id)
+    bodies = {slot.name: (replace(body, html="", links=()), digest(body.html))  # for a restyle (snapshot.py)
+              for (_, slot, _), (body, _) in zip(edits, made, strict=True)}
     save_record(options.site, RECORD_FILE, replace(record, stats=looked.stats, output_id=output_id,
                                                    outputs=outputs, problems=tuple(problems),
-                                                   slots={**record.slots, **{s: b.row() for s, b in now_at.items()}}))
+                                                   slots={**record.slots, **{s: b.row() for s, b in now_at.items()}},
+                                                   bodies={**record.bodies, **bodies}))
     save_last_build(options.site, LastBuild(looked.signature, output_id, record.pages, tuple(reported)))
     return BuildResult(record.pages, tuple(reported),
                        {"pages rendered": len(edits), "pages reused": record.pages - len(edits)})
@@ -174,11 +185,12 @@ def _link_problems(record: SpliceRecord, slot: BodySlot, source: str, body: Mark
 def record_of(options_key: str, stats: Mapping[str, tuple[int, int]], output_id: str, outputs: Mapping[str, str],
               cache: BuildCache, problems: tuple[Problem, ...], site: Site, pages: Mapping[str, Page],
               targets: LinkTargets, link_warnings: tuple[Problem, ...],
-              new_slots: Mapping[str, tuple[int, int] | None], last: SpliceRecord | None) -> SpliceRecord:
+              new_slots: Mapping[str, tuple[int, int] | None], last: SpliceRecord | None, site_id: str = ""
+              ) -> SpliceRecord:
     """The record a full build leaves: each page's slot where its template shows the body untouched,
     as found in its HTML just rendered (`new_slots`, by output path), else (the page and its file
     unchanged) as `last` found it. (`pages`: by output path; `link_warnings`: the funnel's about
-    body links, of every page.)"""
+    body links, of every page; `site_id`: the site it left for a restyle, if any.)"""
     warned: dict[str, list[Problem]] = {}
     for problem in link_warnings:
         warned.setdefault(problem.location.path, []).append(problem)
@@ -200,4 +212,4 @@ def record_of(options_key: str, stats: Mapping[str, tuple[int, int]], output_id:
             site.plan.standing.get(page.name, page.step), (*cache.bodies[page.name][2], *warned.get(page.source, ())))
     return SpliceRecord(options_key, stats, output_id, outputs, cache.saved_ids.get(WRITTEN.file, ""), problems,
                         slots, targets, site.config.unsafe_html, site.config.funnel,
-                        {p.name: p.step for p in site.pages}, len(site.pages))
+                        {p.name: p.step for p in site.pages}, len(site.pages), site_id)

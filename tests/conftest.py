@@ -87,6 +87,21 @@ def assert_twin_follows(site: Path) -> None:
     assert differ <= set(note["paths"])
 
 
+@pytest.fixture
+def full_builds(monkeypatch):
+    """How many builds of the site's output/ took the full path (which begins with `analyse`)."""
+    calls = []
+    import generator.build as build_module
+    analyse = build_module.analyse
+
+    def counted(options, *args, **kwargs):
+        if options.out is None:  # not a reference built elsewhere
+            calls.append(options)
+        return analyse(options, *args, **kwargs)
+    monkeypatch.setattr(build_module, "analyse", counted)
+    return calls
+
+
 @contextmanager
 def cache_file_unwritable(name: str):
     """Inside: every save of .stepstone/`name` fails, as on a full disk or a kill just before it.

@@ -90,6 +90,8 @@ EDITS = {
         (site / "themes/default/templates/404.html").write_text("gone\n"),
     "saved unchanged, and a new page": lambda site: _saved_again(site / "content/blog/post-5.md") or
         (site / "content/blog/post-new.md").write_text(page("New post", "free", "Fresh.")),
+    "site title": lambda site: (site / "stepstone.toml").write_text(  # every page, by the full build
+        (site / "stepstone.toml").read_text().replace('title = "Test Site"', 'title = "Test Site Two"')),
     "step of a door": lambda site: (site / "content/club/join.md").write_text(
         (site / "content/club/join.md").read_text().replace("headline: Join", "headline: Join the club now")),
 }
@@ -218,8 +220,9 @@ def test_a_build_killed_before_its_cache_delta_is_written_leaves_a_cache_that_st
 
 
 @pytest.mark.parametrize("edit, killed_at", [("added page", "build-cache.delta.pickle"),
-                                              ("template", "build-cache.output.pickle"),
-                                              ("template", "build-cache.delta.pickle")])
+                                              ("site title", "build-cache.output.pickle"),
+                                              ("site title", "build-cache.delta.pickle"),
+                                              ("template", "build-cache.output.pickle")])  # (restyle.py)
 def test_a_page_edited_back_after_a_killed_cache_save_is_written_again(big_site, tmp_path, edit, killed_at):
     """What output/ holds (each page's render key, the output's id) is saved as one whole, apart
     from what was read: killed between the files, a page edited and then edited back must not

@@ -7,7 +7,6 @@ import sys
 import jinja2
 import pytest
 
-import generator.build as build_module
 from conftest import REPO, TODAY, assert_twin_follows, cache_file_unwritable, page, tree
 from generator.build import BuildOptions, build
 from generator.cache import DELTA_FILE, BuildCache
@@ -35,20 +34,6 @@ def site(make_site):
     site = make_site(FILES)
     assert not build(BuildOptions(site=site, today=TODAY, jobs=1)).problems
     return site
-
-
-@pytest.fixture
-def full_builds(monkeypatch):
-    """How many builds of the site's output/ took the full path (which begins with `analyse`)."""
-    calls = []
-    analyse = build_module.analyse
-
-    def counted(options, *args, **kwargs):
-        if options.out is None:  # not a reference built elsewhere
-            calls.append(options)
-        return analyse(options, *args, **kwargs)
-    monkeypatch.setattr(build_module, "analyse", counted)
-    return calls
 
 
 def edit(site, rel, old, new):
