@@ -124,20 +124,25 @@ os.ftruncate = counted("ftruncate", os.ftruncate)
 os.link = counted("link", os.link)
 os.unlink = counted("unlink", os.unlink)
 os.replace = counted("replace", os.replace)
+if os.environ.get("NO_FULL_BUILD"):  # a shortcut's steps are what is killed, not the full build's
+    import generator.build as build
+    build.analyse = lambda *args, **kwargs: sys.exit("the full build ran")
 from generator.cli import main
 main(["build", "--site", sys.argv[1], "--jobs", "1"])
 """
 
 
-def kill_at_each_step(tmp_path: Path, ready) -> tuple[list[dict[str, bytes]], dict[str, bytes], str]:
+def kill_at_each_step(tmp_path: Path, ready, shortcut: bool = False
+                      ) -> tuple[list[dict[str, bytes]], dict[str, bytes], str]:
     """One build per kill point of KILL_AT_CALL, each on a site `ready(folder)` makes there, until a
-    build runs to its end. After each kill, the next build must finish the job, its twin whole
-    again. Returns what output/ held after each kill, what the finished build wrote, and what it said."""
+    build runs to its end (with `shortcut`, one that must not take the full build). After each kill,
+    the next build must finish the job, its twin whole again. Returns what output/ held after each
+    kill, what the finished build wrote, and what it said."""
     killed, redone = [], []
     for at in range(1, 400):
         site = tmp_path / f"at-{at}"
         ready(site)
-        env = {**os.environ, "PYTHONPATH": str(REPO), "KILL_AT": str(at)}
+        env = {**os.environ, "PYTHONPATH": str(REPO), "KILL_AT": str(at), "NO_FULL_BUILD": "1" if shortcut else ""}
         done = subprocess.run([sys.executable, "-c", KILL_AT_CALL, str(site)], env=env, capture_output=True, text=True)
         found = tree(site / "output")
         if done.returncode == 0:  # past the last step: the build finished
@@ -189,6 +194,29 @@ def test_a_splice_killed_at_each_of_its_steps_leaves_the_old_site_or_the_new(tmp
     assert all(each == old for each in olds)
     print(f"kills: {len(killed)}, old or new each time")
     assert old != new and len(killed) > 5
+    assert {"old" if found == old else "new" if found == new else "a mix" for found in killed} == {"old", "new"}
+
+
+def test_a_restyle_killed_at_each_of_its_steps_leaves_the_old_site_or_the_new(tmp_path):
+    """Template edits alone render the last build's site again (generator/restyle.py), through the twin too."""
+    files = {"content/index.md": page("Home", "awareness", "Welcome.")}
+    files.update({f"content/p{i}.md": page(f"Page {i}", "free", f"Text {i}.", tags="[a]") for i in range(8)})
+    files["themes/default/templates/partials/brand.html"] = "<style>:root { --accent: #123; }</style>\n"
+    first = write_site(tmp_path / "first", files)
+    olds = []
+
+    def ready(site):
+        shutil.copytree(first, site, symlinks=True)
+        finish(site)
+        olds.append(tree(site / "output"))
+        (site / "themes/default/templates/partials/brand.html").write_text("<style>:root { --accent: #456; }</style>\n")
+
+    killed, new, said = kill_at_each_step(tmp_path, ready, shortcut=True)
+    assert "9 written, 0 unchanged" in said and b"#456" in new["index.html"]  # every page
+    old = olds[0]
+    assert all(each == old for each in olds)
+    print(f"kills: {len(killed)}, old or new each time")
+    assert old != new and len(killed) > 20
     assert {"old" if found == old else "new" if found == new else "a mix" for found in killed} == {"old", "new"}
 
 
