@@ -18,7 +18,7 @@ from jinja2 import Environment
 from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, load_config
 from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, cache_format, digest, fingerprint, load_cache,
-                    load_record, save_cache, save_last_build, save_record, save_what_was_read)
+                    load_record, save_cache, save_last_build, save_record, save_what_was_read, without_text)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
                    update_twin, write_over)
@@ -98,7 +98,9 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None,
     assets = _fingerprinted(copies)
     copies += [CopiedFile(hashed, item.origin, item.source) for item in copies
                if (hashed := assets.get(item.path)) is not None]
-    site = Site(config, content.pages, bodies, plan, options.day, options.preview, assets)
+    # Templates see no page's Markdown text: pages a cache kept have none, and the HTML must be the same.
+    pages = tuple(without_text(p, "body") for p in content.pages)
+    site = Site(config, pages, bodies, plan, options.day, options.preview, assets)
     layouts = [template_for(env, theme, f"{p.layout}.html", p.source, p.where("layout").line)[1]
                for p in content.pages if p.layout]
     problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,

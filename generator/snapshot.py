@@ -5,8 +5,6 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Mapping
 
-from .cache import without_text
-
 if TYPE_CHECKING:
     from .errors import Problem
     from .markup import LinkTargets
@@ -20,7 +18,7 @@ class SiteSnapshot:
     """What rendering a site's pages takes, but for their bodies' HTML (in html.sqlite) and the templates."""
 
     id: str                        # the splice record of the build that made it names it (splice.SpliceRecord.site)
-    site: Site                     # pages without their Markdown text, bodies without their HTML and links
+    site: Site                     # bodies without their HTML and links
     theme: Theme
     problems: tuple[Problem, ...]  # every problem found before rendering: the build reported them
     targets: LinkTargets | None    # what links in bodies may point to: to render a body the store lost
@@ -33,8 +31,7 @@ def new_site_id() -> str:
 
 def snapshot_of(site_id: str, site: Site, theme: Theme, problems: tuple[Problem, ...], targets: LinkTargets | None,
                 html: Mapping[str, str]) -> SiteSnapshot:
-    """The snapshot of `site`: without the text of pages and bodies, which rendering takes from
-    html.sqlite, nor the links in bodies, which rendering does not show (and the funnel judged)."""
-    pages = tuple(without_text(p, "body") for p in site.pages)
+    """The snapshot of `site` (whose pages carry no Markdown text): its bodies without their HTML,
+    which rendering takes from html.sqlite, nor their links, which it does not show (the funnel judged them)."""
     bodies = {name: replace(body, html="", links=()) for name, body in site.bodies.items()}
-    return SiteSnapshot(site_id, replace(site, pages=pages, bodies=bodies), theme, problems, targets, dict(html))
+    return SiteSnapshot(site_id, replace(site, bodies=bodies), theme, problems, targets, dict(html))

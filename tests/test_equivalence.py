@@ -289,3 +289,21 @@ def test_a_menu_page_gated_or_opened_again_leaves_no_page_with_the_old_menu(tmp_
     assert tree(site / "output") == cold(site, tmp_path / "reference")
     shown = 'href="/about/"' in (site / "output/blog/post-3/index.html").read_text()
     assert shown == (step == "awareness")
+
+
+def test_templates_see_no_pages_markdown_text_whichever_way_the_site_is_built(big_site, tmp_path):
+    """A page's Markdown text is not the cache's to keep (bodies are kept as HTML), so templates
+    never see it: a theme showing `page.body` gets the same, empty, text from a cold build, a
+    cached one and a restyle."""
+    site, options = built_copy(big_site, tmp_path)
+    templates = site / "themes/default/templates"
+    templates.mkdir(parents=True)
+    (templates / "page.html").write_text('{% extends "base.html" %}{% block main %}<p class="text">'
+                                         '[{{ page.body }}]</p>{{ content }}{% endblock %}\n')
+    build(options)                                   # a template added: a restyle
+    for n, edit in enumerate(["title", "template"]):  # a full build from the cache, then a restyle
+        EDITS[edit](site)
+        build(options)
+        out = tree(site / "output")
+        assert out == cold(site, tmp_path / f"reference-{n}"), edit
+        assert b'<p class="text">[]</p>' in out["blog/post-3/index.html"], edit
