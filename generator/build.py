@@ -18,7 +18,7 @@ from jinja2 import Environment
 from . import __version__, funnel, pdf, sitefiles
 from .config import CONFIG_FILE, SiteConfig, load_config
 from .cache import (CACHE_DIR, EMPTY_HTML, BuildCache, LastBuild, cache_format, digest, fingerprint, load_cache,
-                    load_record, save_cache, save_last_build, save_record, save_what_was_read, without_text)
+                    load_record, save_cache, save_last_build, save_record, save_what_was_read)
 from .content import CONTENT_DIR, Content, Page, linked_folder_warning, load_content, read_body
 from .twin import (abandon_twin, catch_up, finish_twin, forget, mirror, ready_twin, start_twin, swap_in, twin_path,
                    update_twin, write_over)
@@ -98,9 +98,7 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None,
     assets = _fingerprinted(copies)
     copies += [CopiedFile(hashed, item.origin, item.source) for item in copies
                if (hashed := assets.get(item.path)) is not None]
-    # Templates see no page's Markdown text: pages a cache kept have none, and the HTML must be the same.
-    pages = tuple(without_text(p, "body") for p in content.pages)
-    site = Site(config, pages, bodies, plan, options.day, options.preview, assets)
+    site = Site(config, content.pages, bodies, plan, options.day, options.preview, assets)
     layouts = [template_for(env, theme, f"{p.layout}.html", p.source, p.where("layout").line)[1]
                for p in content.pages if p.layout]
     problems = sorted_problems([*config_problems, *theme_problems, *content.problems, *link_problems,
@@ -482,8 +480,9 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
         else:
             lost.append(name)
     if lost:  # rendered again exactly as _markup would: same link targets, text read from the file
-        state = (targets, site.pages, options.site, frozenset(lost), site.config.unsafe_html)
-        positions = [i for i, p in enumerate(site.pages) if p.name in state[3]]
+        state = (targets, site.pages, options.site, {}, site.config.unsafe_html)  # each read from its file
+        again = set(lost)
+        positions = [i for i, p in enumerate(site.pages) if p.name in again]
         for name, body, _ in _markup_chunk(state, positions):
             bodies[name] = replace(bodies[name], html=body.html)
     return site.with_bodies(bodies)
@@ -610,7 +609,7 @@ def _markup(site: Path, config: SiteConfig, content: Content, jobs: int, cache: 
             for p in content.pages}
     known = {name: entry for name, entry in cache.bodies.items() if keys.get(name) == entry[0]}
     todo = [i for i, p in enumerate(content.pages) if p.name not in known]
-    state = (targets, content.pages, site, content.unread, config.unsafe_html)
+    state = (targets, content.pages, site, content.texts, config.unsafe_html)
     for chunk in map_chunks(_markup_chunk, state, todo, jobs, progress, meanwhile=meanwhile):
         for name, body, found in chunk:
             known[name] = (keys[name], body, found, digest(body.html))
@@ -630,13 +629,13 @@ def _decide(config: SiteConfig, pages: tuple[Page, ...], menu: list, today: dt.d
     return cache.plan[1]
 
 
-def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...], Path, frozenset[str], bool], indexes: list[int]
+def _markup_chunk(state: tuple[LinkTargets, tuple[Page, ...], Path, Mapping[str, str], bool], indexes: list[int]
                   ) -> list[tuple[str, Markup, list[Problem]]]:
     """Bodies of pages[i] for i in indexes: the fast engine where it gives the same HTML.
-    Pages in `unread` came from the cache without their text: their files are read again."""
-    targets, pages, site, unread, raw_html = state
+    Pages without their text in `texts` came from the cache without it: their files are read again."""
+    targets, pages, site, texts_read, raw_html = state
     chunk = [pages[i] for i in indexes]
-    texts = [read_body(site, page) if page.name in unread else page.body for page in chunk]
+    texts = [texts_read[page.name] if page.name in texts_read else read_body(site, page) for page in chunk]
     done = BodyRenderer(raw_html).render_all(
         [(text, page.name, page.source, page.body_start) for text, page in zip(texts, chunk, strict=True)], targets)
     return [(page.name, body, found) for page, (body, found) in zip(chunk, done, strict=True)]

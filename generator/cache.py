@@ -333,9 +333,6 @@ def _slim(kind: str, entry: Any) -> Any:
     """An entry as the cache files keep it: no body text, no HTML (that is in html.sqlite)."""
     if kind == "sources":
         return without_text(entry, "parsed", "body")
-    if kind == "pages":
-        key, page, found = entry
-        return key, page and without_text(page, "body"), found
     if kind == "bodies":
         key, body, *rest = entry
         return (key, without_text(body, "html"), *rest)

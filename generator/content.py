@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
@@ -68,14 +68,13 @@ class Download:
 
 @dataclass(frozen=True)
 class Page:
-    """One Markdown file, its front matter checked and cascaded, body untouched."""
+    """One Markdown file, its front matter checked and cascaded. (Its body's text is Content.texts'.)"""
 
     name: str                 # path under content/ without .md: "insider/welcome", "guides/_index", "index"
     source: str               # path relative to the site folder: "content/insider/welcome.md"
     url: str                  # site URL without the base path: "/insider/welcome/"
     title: str
     step: str
-    body: str
     body_start: int           # file line of body line 0
     date: dt.date | None = None
     summary: str = ""
@@ -139,7 +138,8 @@ class Content:
     skipped: Mapping[str, str] = field(default_factory=dict)  # name -> why (draft, future, broken)
     files: tuple[str, ...] = ()  # non-Markdown files under content/, relative to it
     digests: Mapping[str, str] = field(default_factory=dict)  # page name -> hash of its file's bytes
-    unread: frozenset[str] = frozenset()  # pages taken from a cache loaded without body text
+    texts: Mapping[str, str] = field(default_factory=dict)  # page name -> its body's Markdown, if read:
+    #                         not for pages taken from a cache loaded without it (read_body reads them)
 
 
 # --- checking values -------------------------------------------------------------
@@ -310,8 +310,7 @@ def check_page(parsed: SourceFile, cascade: Mapping[str, tuple[Any, Location]]
         data.pop("date")
     name, url = _name_and_url(parsed.name, slug)
     page = Page(
-        name=name, source=parsed.source, url=url, title=title, step=step, body=parsed.body,
-        body_start=parsed.body_start, date=c.date(data.get("date"), "date"),
+        name=name, source=parsed.source, url=url, title=title, step=step, body_start=parsed.body_start, date=c.date(data.get("date"), "date"),
         summary=c.text(data, "summary") or c.text(data, "description"),
         tags=tuple(sorted(set(c.names(data.get("tags"), "tags")))), draft=draft, weight=weight,
         layout=c.text(data, "layout").strip(), next=_ref(c.text(data, "next")), offer=offer,
@@ -488,6 +487,9 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
     pages: list[Page] = []
     by_folder: dict[str, tuple[dict, str]] = {}  # folder -> (its cascade, a digest of it)
     checked = {}
+    texts = {}
+    # the sources read now; None when the cache was not loaded from disk, and so kept every text
+    read_now = {rel[:-3] for rel in fresh} if cache.texts_on_disk else None
     for p in parsed:
         folder = p.name.rpartition("/")[0]
         if folder not in by_folder:
@@ -498,8 +500,6 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
         known = cache.pages.get(p.name)
         if known and known[0] == key:
             page, found = known[1:]
-            if page is not None and p.body and not page.body:  # saved again unchanged: its text was read
-                page = replace(page, body=p.body)  # again, and a cache loaded from disk kept none
         else:  # checked as it was read (with the same cascades), or checked now
             page, found = checks.get(p.name) or check_page(p, cascade)
         checked[p.name] = (key, page, found)
@@ -512,11 +512,11 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
             skipped[page.name] = f"dated {page.date.isoformat()}, in the future (build with --future)"
         else:
             pages.append(page)
+            if read_now is None or p.name in read_now:
+                texts[page.name] = p.body
     cache.pages = checked
     problems += _duplicate_urls(pages)
-    fresh_names = {rel[:-3] for rel in fresh}
-    unread = frozenset(p.name for p in pages if p.name not in fresh_names) if cache.texts_on_disk else frozenset()
-    return Content(tuple(pages), tuple(problems), skipped, tuple(files), digests, unread)
+    return Content(tuple(pages), tuple(problems), skipped, tuple(files), digests, texts)
 
 
 def read_body(site: Path, page: Page) -> str:

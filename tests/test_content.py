@@ -93,7 +93,12 @@ def test_front_matter_values_are_read(checklist):
     assert (p.draft, p.weight, p.layout) == (False, 10, "checklist")
     assert (p.next, p.form, p.thank_you) == ("trial/first-couch-coupon", "signup", "insider/welcome")
     assert p.cross_sell == ("core/annual-plan",)
-    assert p.body.strip() == "Body text."
+
+
+def test_the_body_text_is_kept_beside_the_pages(make_site):
+    result = load(make_site, {"content/insider/checklist.md": FULL})
+    [p] = result.pages
+    assert result.texts == {"insider/checklist": "Body text.\n"} and not hasattr(p, "body")
 
 
 def test_offer_coupon_and_event_blocks_are_read(checklist):
@@ -293,7 +298,7 @@ def test_crlf_line_endings_read_like_lf(make_site):
     [p] = result.pages
     assert (p.title, p.step) == ("A", "free")
     assert p.where("step") == Location("content/a.md", 3)
-    assert "\r" not in p.body and p.body.strip() == "One\nTwo"
+    assert "\r" not in result.texts["a"] and result.texts["a"].strip() == "One\nTwo"
 
 
 def test_a_byte_order_mark_is_ignored(make_site):
@@ -359,21 +364,20 @@ def test_key_lines_count_blank_lines_after_the_opening_dashes(make_site):
     assert (p.where("title").line, p.where("step").line) == (3, 4)
 
 
-def body_line(p, text: str) -> int:
-    """The file line Stepstone assigns to the body line holding `text`."""
-    return p.body_start + next(i for i, line in enumerate(p.body.split("\n")) if text in line)
+def body_line(result, text: str) -> int:
+    """The file line Stepstone assigns to the body line holding `text` (of the one page in `result`)."""
+    [p] = result.pages
+    return p.body_start + next(i for i, line in enumerate(result.texts[p.name].split("\n")) if text in line)
 
 
 def test_body_lines_map_to_file_lines(make_site):
     result = load(make_site, {"content/a.md": "---\ntitle: A\nstep: free\n---\nFirst.\n\nThird.\n"})
-    [p] = result.pages
-    assert (body_line(p, "First."), body_line(p, "Third.")) == (5, 7)
+    assert (body_line(result, "First."), body_line(result, "Third.")) == (5, 7)
 
 
 def test_body_lines_count_blank_lines_after_the_closing_dashes(make_site):
     result = load(make_site, {"content/a.md": "---\ntitle: A\nstep: free\n---\n\n\nText.\n"})
-    [p] = result.pages
-    assert body_line(p, "Text.") == 7
+    assert body_line(result, "Text.") == 7
 
 
 def test_pages_keep_the_files_order_whichever_were_read_again(make_site):

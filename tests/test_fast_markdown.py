@@ -27,8 +27,9 @@ def compare_site(site: Path) -> tuple[int, int]:
     md, fast = make_markdown(), FastMarkdown()
     same = reference_only = 0
     for page in found.pages:
-        args = (page.body, page.name, page.source, page.body_start, targets)
-        done = fast.render(*args) if fast.handles(page.body) else None
+        text = found.texts[page.name]
+        args = (text, page.name, page.source, page.body_start, targets)
+        done = fast.render(*args) if fast.handles(text) else None
         if done is None:
             reference_only += 1
             continue

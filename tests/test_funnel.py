@@ -40,7 +40,7 @@ def room(name: str, step: str, *, title: str = "", **front) -> content.Page:
     url = "/" if name == "index" else "/" + name.removesuffix("_index").rstrip("/") + "/"
     keys = ["title", "step", *(k for k in front if k in LINES)]
     return content.Page(name=name, source=source(name), url=url, title=title or name, step=step,
-                        body="", body_start=1, origins=tuple((k, source(name), LINES[k]) for k in keys), **front)
+                        body_start=1, origins=tuple((k, source(name), LINES[k]) for k in keys), **front)
 
 
 def door(name: str, step: str, *, url: str = "", **front) -> content.Page:
@@ -459,7 +459,7 @@ def test_keep_reading_for_all_pages_matches_the_one_page_rule(seed, most_tags, l
     for i in range(120):
         step = rng.choice(funnel.ids[:4])
         pages.append(Page(name=f"s/p{i}", source=f"content/s/p{i}.md", url=f"/s/p{i}/", title=f"T{i % 17}",
-                          step=step, body="", body_start=1,
+                          step=step, body_start=1,
                           date=dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(50)) if i % 3 else None,
                           tags=tuple(sorted(rng.sample(tags, rng.randrange(most_tags + 1)))),
                           origins=(("step", f"content/s/p{i}.md", 2),)))
