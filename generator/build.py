@@ -172,7 +172,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     analysis = analyse(options, cache, looked.stats if looked else None)
     site, theme, env = analysis.site, analysis.theme, analysis.env
     if persistent:
-        env.bytecode_cache = _compiled_templates(options.site)
+        env.bytecode_cache = compiled_templates(options.site)
     else:  # `serve`: each template compiled once, not on every save that takes the full build
         cache.compiled = cache.compiled or TemplatesInMemory()
         env.bytecode_cache = cache.compiled
@@ -244,10 +244,10 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
                 made.extend(extra_files)
                 found.extend(extra_problems)
 
-        done, unmirrored = _render(options, site, theme, env, [pages[path] for path in todo], found, staging,
-                                   update, options.stage("Writing pages") if staging or len(todo) > 1000 else None,
-                                   making if staging else None, meanwhile=meanwhile, slotted=slotted,
-                                   html_from=(analysis.targets, html, cache.html_of))
+        done, unmirrored = render_on_cores(
+            options, site, theme, env, [pages[path] for path in todo], found, staging, update,
+            options.stage("Writing pages") if staging or len(todo) > 1000 else None, making if staging else None,
+            meanwhile=meanwhile, slotted=slotted, html_from=(analysis.targets, html, cache.html_of))
         for extra in made:  # in place, those that differ are written with the other files
             if staging is not None:
                 write_file(staging, extra.path, extra.data)
@@ -315,7 +315,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
 
 
-def _compiled_templates(site: Path) -> jinja2.FileSystemBytecodeCache:
+def compiled_templates(site: Path) -> jinja2.FileSystemBytecodeCache:
     """Compiled templates, kept between builds: Jinja checks each against its source, and the name
     says which Stepstone compiled it (its code generator is Stepstone's: templatecode.py)."""
     folder = site / CACHE_DIR / "templates"
@@ -488,7 +488,7 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
     return site.with_bodies(bodies)
 
 
-def _render(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
+def render_on_cores(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
             problems: list[Problem], staging: Path | None, update: Update | None,
             progress: Progress | None, making: Path | None = None, meanwhile: Callable[[], object] | None = None,
             slotted: frozenset[str] = frozenset(), html_from: HtmlFrom | None = None

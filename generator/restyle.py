@@ -14,7 +14,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from .build import _compiled_templates, _render, everywhere_key, page_inputs, theme_digest
+from .build import compiled_templates, everywhere_key, page_inputs, render_on_cores, theme_digest
 from .cache import CACHE_DIR, HTML_FILE, BuildCache, LastBuild, digest, load_record, save_last_build, save_record, \
     save_written, stored_html
 from .errors import Problem, SiteError, stop_on_errors
@@ -60,7 +60,7 @@ def _render_again(options: BuildOptions, looked: LookBack, record: SpliceRecord,
     """Every page and extra page rendered into output/'s twin, which then takes output/'s place;
     None, with output/ untouched, when a template fails or the disk cannot hard-link."""
     env = make_environment(theme, site.config.base_path)
-    env.bytecode_cache = _compiled_templates(options.site)
+    env.bytecode_cache = compiled_templates(options.site)
     everywhere = everywhere_key(site, theme_digest(theme))
     pages = {output_path(p.url): p for p in site.pages}
     if not pages.keys() <= record.outputs.keys():
@@ -83,11 +83,10 @@ def _render_again(options: BuildOptions, looked: LookBack, record: SpliceRecord,
 
     forget(twin)
     try:
-        done, _ = _render(options, site, theme, env, list(site.pages), found, None,
-                          (twin, record.outputs, write_over),
-                          options.stage("Writing pages") if len(pages) > 1000 else None, meanwhile=meanwhile,
-                          slotted=slotted, html_from=(snapshot.targets, html,
-                                                      partial(stored_html, options.site / CACHE_DIR / HTML_FILE)))
+        done, _ = render_on_cores(
+            options, site, theme, env, list(site.pages), found, None, (twin, record.outputs, write_over),
+            options.stage("Writing pages") if len(pages) > 1000 else None, meanwhile=meanwhile, slotted=slotted,
+            html_from=(snapshot.targets, html, partial(stored_html, options.site / CACHE_DIR / HTML_FILE)))
     except SiteError:
         return None  # a template fails: the full build reports it, as it would have
     if not extra_keys.keys() <= record.outputs.keys():
