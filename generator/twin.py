@@ -134,20 +134,38 @@ def _read_lag(twin: Path) -> tuple[str, str, tuple[str, ...]]:
         return "", "", ()
 
 
+SMALL_FILE = 256 * 1024  # bytes: a lagging file up to this size is copied into the twin's own (catch_up)
+
+
 def catch_up(out: Path, twin: Path, paths: Iterable[str]) -> None:
-    """Bring the (untrusted) twin's files at `paths` to what output/ holds there: linked, or removed."""
+    """Bring the (untrusted) twin's files at `paths` to what output/ holds there. A file the twin
+    alone holds (the old output's, after a swap) takes output/'s bytes in place when small: freeing
+    a file already on disk costs ext4 over ten times as much as overwriting it (55 against 5 us),
+    1.6 s for the 10,000 pages a template edit swapped in. Any other is linked to output/'s file,
+    or removed with it."""
     for path in paths:
         safe = safe_relative(path)
         if safe is None or safe == MARKER:
             continue
-        target = twin / safe
-        if target.is_file() or target.is_symlink():
-            target.unlink()
-        if (out / safe).is_file() and not (out / safe).is_symlink():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(out / safe, target)
-        else:
-            remove_empty_folders(target.parent, twin)
+        target, source = os.path.join(twin, safe), os.path.join(out, safe)
+        try:
+            held = os.lstat(source)
+        except FileNotFoundError:
+            held = None
+        if held is None or not stat.S_ISREG(held.st_mode):  # gone from output/ (a symlink is not the site's)
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+            remove_empty_folders(Path(target).parent, twin)
+            continue
+        if held.st_size <= SMALL_FILE and _copy_into_own(source, target, held.st_size):
+            continue
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            make_folder_of(target)
+        os.link(source, target)
 
 
 def write_over(twin: Path, path: str, data: bytes) -> None:
@@ -182,6 +200,40 @@ def _overwrite_own(target: str, data: bytes) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def _copy_into_own(source: str, target: str, size: int) -> bool:
+    """Overwrite `target` with the `size` bytes of `source`, as _overwrite_own does (False, and
+    nothing touched, where it would not), copied by the kernel where it can."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if st.st_nlink != 1 or not stat.S_ISREG(st.st_mode):
+            return False
+        with open(source, "rb", buffering=0) as f:
+            _copy_file(f.fileno(), fd, size)
+        if st.st_size > size:
+            os.ftruncate(fd, size)
+        return True
+    finally:
+        os.close(fd)
+
+
+def _copy_file(source: int, target: int, size: int) -> None:
+    """Copy `size` bytes from the start of open file `source` over the start of `target`."""
+    copied = 0
+    try:
+        while copied < size and (chunk := os.copy_file_range(source, target, size - copied)):
+            copied += chunk
+    except (OSError, AttributeError):  # no in-kernel copy here (another OS, an old kernel): by hand
+        os.lseek(source, copied, os.SEEK_SET)
+        os.lseek(target, copied, os.SEEK_SET)
+    while copied < size and (data := os.read(source, size - copied)):
+        write_all(target, data)
+        copied += len(data)
 
 
 def update_twin(twin: Path, changed: dict[str, OutputFile | CopiedFile], removed: Iterable[str],
