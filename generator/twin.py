@@ -5,7 +5,8 @@ it is killed halfway. So the changed files are written into the twin (a tree of
 hard links to output/'s own files: folders made again, no bytes copied), the twin
 and output/ trade places in one atomic step, and the old tree is the next twin.
 It lags behind by the files that changed (noted in twin.lag); the next update
-links those in as it goes. Each build touches only what it and the last changed.
+brings those up to date as it goes: the old pages' own files overwritten with the
+new bytes, anything else linked. Each build touches only what it and the last changed.
 
 The twin is .stepstone/twin when that is on output/'s disk (a rename cannot
 cross disks), else beside output/. It is trusted only while its marker names the
