@@ -312,7 +312,8 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             last if isinstance(last, SpliceRecord) and last.output_id == started_from else None,
             site_id))
         save_last_build(options.site, LastBuild(looked.signature, output_id, len(site.pages), tuple(problems)))
-    return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site)
+    return BuildResult(len(site.pages), tuple(problems), dict(cache.stats), site,
+                       (cache, analysis, rendered, files, inputs, keys, page_keys, pages))
 
 
 def compiled_templates(site: Path) -> jinja2.FileSystemBytecodeCache:

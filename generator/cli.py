@@ -185,6 +185,8 @@ def build_command(site, out, base_url, drafts, future, strict, jobs) -> None:
     click.echo(f"Built {result.pages} page{'s' * (result.pages != 1)} into {options.output}: "
                f"{result.pages - reused} written, {reused} unchanged, in {time.perf_counter() - started:.2f} s "
                f"({_count(result.problems)})")
+    if click.get_current_context().find_root().obj == LEAVE_WHEN_DONE:
+        leave_process(0)  # with the build's objects still held: none is freed one by one
 
 
 @main.command()
@@ -255,5 +257,34 @@ def serve(site, host, port, drafts, future) -> None:
     serve_site(site, host, port, drafts=drafts, future=future)
 
 
+LEAVE_WHEN_DONE = "leave when done"  # main's context object when it runs as the `stepstone` program
+
+
+def run_program() -> None:
+    """The `stepstone` command: `main`, then out of the process at once (see leave_process)."""
+    try:
+        main(obj=LEAVE_WHEN_DONE)
+        code = 0
+    except SystemExit as exc:  # how click ends every command
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    leave_process(code)
+
+
+def leave_process(code: int) -> None:
+    """Exit with `code` without Python's clean-up: a build leaves hundreds of thousands of objects,
+    which Python would free one by one (70 ms after a cold build of 10,000 pages, which has
+    written and closed every file by then, its worker pools gone)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can reach the reader
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run_program()

@@ -116,4 +116,5 @@ def _render_again(options: BuildOptions, looked: LookBack, record: SpliceRecord,
     save_record(options.site, RECORD_FILE, replace(record, stats=looked.stats, output_id=output_id, outputs=keys,
                                                    written_id=written_id, slots=slots))
     save_last_build(options.site, LastBuild(looked.signature, output_id, len(site.pages), tuple(reported)))
-    return BuildResult(len(site.pages), tuple(reported), {"pages rendered": len(pages), "pages reused": 0})
+    return BuildResult(len(site.pages), tuple(reported), {"pages rendered": len(pages), "pages reused": 0}, site,
+                       (snapshot, html, done, keys, page_keys, slots, pages))

@@ -468,6 +468,24 @@ def test_a_build_with_nothing_changed_says_what_the_last_said_without_loading_th
     assert "0 written, 3 unchanged" in loaded.stdout
 
 
+def test_the_program_leaves_at_once_with_every_line_written_to_a_file(tmp_path):
+    """The command ends without Python's clean-up (cli.leave_process): what it printed into a
+    file, which Python buffers whole, still gets there, and so do the records of the build."""
+    site = write_site(tmp_path / "site", WARNS)
+    log = tmp_path / "log.txt"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
+    for _ in range(2):
+        with open(log, "w") as out:
+            done = subprocess.run([*STEPSTONE, "build", "--site", str(site)], cwd=tmp_path, stdout=out,
+                                  stderr=subprocess.STDOUT, env=env, timeout=120)
+        assert done.returncode == 0
+        lines = log.read_text().splitlines()
+        assert lines[0] == GAP_WARNING.format(severity="warning")
+        assert re.fullmatch(r"Built 3 pages into \S+: \d written, \d unchanged, in \d+\.\d\d s "
+                            r"\(0 errors, 1 warning\)", lines[1])
+    assert "0 written, 3 unchanged" in lines[1]  # the first build's records were all saved
+
+
 def test_clean_build_prints_no_problem(tmp_path):
     site = write_site(tmp_path / "site", CLEAN)
     result = run("build", "--site", site, "--strict", cwd=tmp_path)
