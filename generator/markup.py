@@ -7,25 +7,21 @@ link is also recorded with its line, for the funnel's transgression check.
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import importlib.util
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
-
-from markdown_it import MarkdownIt
-from markdown_it.common.html_blocks import block_names
-from markdown_it.common.utils import escapeHtml
-from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.anchors.index import slugify, unique_slug
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .errors import Problem, error
 from .funnel import Link
+
+if TYPE_CHECKING:  # markdown-it-py is imported where a body is rendered: a restyle never needs it
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 
 @dataclass(frozen=True)
@@ -51,6 +47,10 @@ def make_markdown(raw_html: bool = True) -> MarkdownIt:
     """One configured parser: CommonMark plus tables, strikethrough, task lists, footnotes, anchors.
     `raw_html` False (`[markdown] unsafe_html = false`) shows HTML tags in bodies as text: for sites
     that publish what others wrote. (The fast engine then leaves every body with a tag to this one.)"""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.anchors import anchors_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
     md = MarkdownIt("commonmark", {"html": raw_html})
     md.enable(["table", "strikethrough"])
     md.use(tasklists_plugin, enabled=True, label=True)
@@ -164,7 +164,7 @@ def _rewrite(token: Token, attr: str, page_name: str, source: str, line: int, ta
 # strikethrough give the same HTML as the reference; its task lists, footnotes and heading
 # anchors do not, so a body using those goes to the reference engine, and heading ids are
 # added here with the reference's rule. Raw HTML goes there too, unless its tags are plain
-# (see PLAIN_TAG) and the site lets raw HTML through.
+# (see plain_tag) and the site lets raw HTML through.
 # tests/test_fast_markdown.py checks both paths agree on every sample site and the corpus.
 
 # The patterns below look at whole lines; each starts with a newline (the text is given one in
@@ -176,9 +176,15 @@ HTML_TAG = re.compile(r"<[A-Za-z/!?]")
 # and none of the tags the fast path looks for in its own output (links, images, paragraphs,
 # headings, quotes), which it would take for its own. Only inline tags: the HTML blocks that
 # block-level tags open (and script, pre, style, textarea) end differently in a list item.
-BLOCK_TAGS = "|".join(sorted([*block_names, "script", "pre", "style", "textarea"], key=len, reverse=True))
-PLAIN_TAG = re.compile(rf'</?(?!(?i:{BLOCK_TAGS})(?![A-Za-z0-9-]))[A-Za-z][A-Za-z0-9-]*'  # a name, not a block's
-                       r'(?:[ \t]+[A-Za-z_:][-\w:.]*(?:="[^"<>\n]*")?)*[ \t]*/?>')  # plain attributes
+@functools.cache
+def plain_tag() -> re.Pattern:
+    """A tag the fast path takes (made on first use, from markdown-it-py's list of block tags)."""
+    from markdown_it.common.html_blocks import block_names
+    block_tags = "|".join(sorted([*block_names, "script", "pre", "style", "textarea"], key=len, reverse=True))
+    return re.compile(rf'</?(?!(?i:{block_tags})(?![A-Za-z0-9-]))[A-Za-z][A-Za-z0-9-]*'  # a name, not a block's
+                      r'(?:[ \t]+[A-Za-z_:][-\w:.]*(?:="[^"<>\n]*")?)*[ \t]*/?>')  # plain attributes
+
+
 LOOKED_FOR = re.compile(r'<a href="|<img src="|</?(?:p|h[1-6]|blockquote)\b')
 # Deep nesting (five quotes or list markers in a row, or a list item indented 20 columns) goes to
 # the reference too: its nesting limit differs, and tens of thousands of levels overflow the
@@ -219,7 +225,7 @@ def _needs_reference(body: str, raw_html: bool) -> bool:
 
 
 def _plain_tags(body: str) -> bool:
-    return LOOKED_FOR.search(body) is None and all(PLAIN_TAG.match(body, m.start()) for m in HTML_TAG.finditer(body))
+    return LOOKED_FOR.search(body) is None and all(plain_tag().match(body, m.start()) for m in HTML_TAG.finditer(body))
 
 
 def _engines_agree(text: str) -> bool:
@@ -255,6 +261,9 @@ class FastMarkdown:
 
     def __init__(self, raw_html: bool = True):
         import markdown_it_pyrs
+        from markdown_it.common.utils import escapeHtml
+        from mdit_py_plugins.anchors.index import slugify, unique_slug
+        self.escape, self.slugify, self.unique_slug = escapeHtml, slugify, unique_slug  # the reference's own
         self.md = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
         self.raw_html = raw_html  # else a body with tags goes to the reference, which shows them as text
         # Sites repeat themselves (the same headings, links to the same pages from one folder):
@@ -296,9 +305,9 @@ class FastMarkdown:
             text = m.group(2)
             base = self.slugs.get(text)
             if base is None:
-                base = self.slugs[text] = slugify(_plain_text(text))
-            slug = unique_slug(base, slugs)
-            return f'<h{m.group(1)} id="{escapeHtml(slug)}">{m.group(2)}</h{m.group(1)}>'
+                base = self.slugs[text] = self.slugify(_plain_text(text))
+            slug = self.unique_slug(base, slugs)
+            return f'<h{m.group(1)} id="{self.escape(slug)}">{m.group(2)}</h{m.group(1)}>'
 
         rendered = HEADING.sub(heading, rendered)
         links: list[Link] = []
@@ -317,7 +326,7 @@ class FastMarkdown:
                 problems.append(error(source, line, message))
             if target:
                 links.append(Link(page_name, target, line))
-            return f'{m.group(1)}{escapeHtml(new)}"'
+            return f'{m.group(1)}{self.escape(new)}"'
 
         rendered = LINK_ATTR.sub(link, rendered)
         if written and not _addresses_unambiguous(body, written):
