@@ -69,12 +69,14 @@ class Assembled:
 
 
 def analyse(options: BuildOptions, cache: BuildCache | None = None,
-            stats: dict[str, tuple[int, int]] | None = None) -> Analysis:
+            stats: dict[str, tuple[int, int]] | None = None,
+            prepare: Callable[[Environment, tuple[Page, ...]], object] | None = None) -> Analysis:
     """Read config and content and apply the funnel rules, collecting every problem.
 
     Only a broken stepstone.toml stops here (SiteError): nothing can be judged without it.
     With a cache, unchanged files, bodies and funnel plans are taken from it. (`stats`: the input
-    files' (mtime_ns, size) by path, as look_back found them: not asked of the disk again.)
+    files' (mtime_ns, size) by path, as look_back found them: not asked of the disk again.
+    `prepare(env, pages)`: the caller's work on the templates, done while the bodies render.)
     """
     cache = cache if cache is not None else BuildCache()
     check_usage(options)
@@ -88,9 +90,14 @@ def analyse(options: BuildOptions, cache: BuildCache | None = None,
     menu = [funnel.MenuEntry(m.title, _menu_target(m.url, content.pages), Location(CONFIG_FILE, m.line))
             for m in config.menu]
     decided = []  # the funnel's decisions need no body: made while the workers render them
+
+    def meanwhile() -> None:
+        decided.append(_decide(config, content.pages, menu, options.day, cache))
+        if prepare is not None:
+            prepare(env, content.pages)
+
     bodies, link_problems, targets = _markup(
-        options.site, config, content, options.jobs, cache, options.stage("Markdown"),
-        meanwhile=lambda: decided.append(_decide(config, content.pages, menu, options.day, cache)))
+        options.site, config, content, options.jobs, cache, options.stage("Markdown"), meanwhile=meanwhile)
     links = [link for body in bodies.values() for link in body.links]
     link_warnings = tuple(funnel.link_problems(config.funnel, content.pages, decided[0].standing, links))
     plan = replace(decided[0], problems=decided[0].problems + link_warnings)
@@ -169,13 +176,23 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
             return BuildResult(len(site.pages), tuple(stop_on_errors(found, options.strict)), stats, site)
     cache = load_cache(options.site) if persistent else cache
     cache.stats, cache.last = {}, None
-    analysis = analyse(options, cache, looked.stats if looked else None)
+    slotted: frozenset[str] = frozenset()  # where a page's body sits in its HTML, for the next build
+
+    def prepare(env: Environment, pages: tuple[Page, ...]) -> None:
+        """The templates compiled, and those that show a body as it is found, while the bodies render."""
+        nonlocal slotted
+        if persistent:
+            env.bytecode_cache = compiled_templates(options.site)
+        else:  # `serve`: each template compiled once, not on every save that takes the full build
+            cache.compiled = cache.compiled or TemplatesInMemory()
+            env.bytecode_cache = cache.compiled
+        names = {choose_template(p) for p in pages}
+        compile_with_includes(env, names)
+        if persistent:
+            slotted = fixed_body_templates(env, names)
+
+    analysis = analyse(options, cache, looked.stats if looked else None, prepare)
     site, theme, env = analysis.site, analysis.theme, analysis.env
-    if persistent:
-        env.bytecode_cache = compiled_templates(options.site)
-    else:  # `serve`: each template compiled once, not on every save that takes the full build
-        cache.compiled = cache.compiled or TemplatesInMemory()
-        env.bytecode_cache = cache.compiled
     problems = stop_on_errors(list(analysis.problems), options.strict)
     themes = theme_digest(theme)
     everywhere = everywhere_key(site, themes)
@@ -247,7 +264,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         done, unmirrored = render_on_cores(
             options, site, theme, env, [pages[path] for path in todo], found, staging, update,
             options.stage("Writing pages") if staging or len(todo) > 1000 else None, making if staging else None,
-            meanwhile=meanwhile, slotted=slotted, html_from=(analysis.targets, html, cache.html_of))
+            meanwhile=meanwhile, slotted=slotted, html_from=(analysis.targets, html, cache.html_of), compiled=True)
         for extra in made:  # in place, those that differ are written with the other files
             if staging is not None:
                 write_file(staging, extra.path, extra.data)
@@ -261,8 +278,6 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         return output_id
 
     rendered: dict[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]] = {}
-    # where a page's body sits in its HTML, for templates that show it untouched: for the next build
-    slotted = fixed_body_templates(env, {choose_template(p) for p in site.pages}) if persistent else frozenset()
     mirrored: set[str] = set()  # pages the workers linked into the new twin as they wrote them
     making = None
     keys, output_id = {}, ""
@@ -492,7 +507,7 @@ def _with_html(options: BuildOptions, site: Site, pages: list[Page], targets: Li
 def render_on_cores(options: BuildOptions, site: Site, theme: Theme, env: Environment, todo: list[Page],
             problems: list[Problem], staging: Path | None, update: Update | None,
             progress: Progress | None, making: Path | None = None, meanwhile: Callable[[], object] | None = None,
-            slotted: frozenset[str] = frozenset(), html_from: HtmlFrom | None = None
+            slotted: frozenset[str] = frozenset(), html_from: HtmlFrom | None = None, compiled: bool = False
             ) -> tuple[dict[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]], list[str]]:
     """Render `todo` on every core: output path -> (HTML or None, pages its template was shown,
     digest of the HTML, where the body sits in it if the template is one of `slotted`), and the
@@ -502,8 +517,9 @@ def render_on_cores(options: BuildOptions, site: Site, theme: Theme, env: Enviro
     for commit_beside (and removed again if the build fails), or over it in the twin; else kept
     in memory. (`meanwhile()` runs while they render.) The bodies' HTML the site lacks is read
     from the store by the core that renders them (`html_from`: the link targets, each body's digest,
-    and the HTML of digests as the store has them)."""
-    compile_with_includes(env, {choose_template(p) for p in todo})  # once here, not in every worker
+    and the HTML of digests as the store has them; `compiled`: their templates are compiled already)."""
+    if not compiled:
+        compile_with_includes(env, {choose_template(p) for p in todo})  # once here, not in every worker
     position = {p.name: i for i, p in enumerate(site.pages)}
     done = map_chunks(_render_chunk, (site, theme, staging, env, update, making, slotted, options, html_from),
                       [position[p.name] for p in todo],
