@@ -1,8 +1,8 @@
 """output/'s twin: a second tree of the same files, so an update is swapped in whole.
 
 A build that changes a few pages must not leave output/ a mix of two builds when
-it is killed halfway. So the changed files are written into the twin (a tree of
-hard links to output/'s own files: folders made again, no bytes copied), the twin
+it is killed halfway. So the changed files are written into the twin (made as a
+tree of hard links to output/'s own files: folders made again, no bytes copied), the twin
 and output/ trade places in one atomic step, and the old tree is the next twin.
 It lags behind by the files that changed (noted in twin.lag); the next update
 brings those up to date as it goes: the old pages' own files overwritten with the
