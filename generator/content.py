@@ -10,13 +10,15 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .errors import Location, Problem, did_you_mean, error, warning
 from .cache import BuildCache, SourceEntry, digest
-from .source import SourceFile, parse_source
 from .urls import url_problem
 from .workers import Progress, map_chunks
+
+if TYPE_CHECKING:  # read from disk by parse_source, imported where it runs: YAML's parser takes 10 ms
+    from .source import SourceFile  # to import, and a build after a template edit reads no front matter
 
 CONTENT_DIR = "content"
 SLUG = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -403,6 +405,7 @@ def linked_folder_warning(path: Path, label: str) -> Problem:
 def _read_chunk(state: tuple[Path, dict[str, dict] | None], rels: list[tuple[str, tuple[int, int]]]
                 ) -> list[tuple[str, SourceEntry, tuple[Page | None, list[Problem]] | None]]:
     """Read and parse files; with the sections' cascades, check each page too (None if broken)."""
+    from .source import parse_source
     root, cascades = state
     done = []
     for rel, stat in rels:
@@ -521,6 +524,7 @@ def load_content(site: Path, today: dt.date, drafts: bool = False, future: bool 
 
 def read_body(site: Path, page: Page) -> str:
     """A page's body as its file holds it now: for pages whose cached entry left the text out."""
+    from .source import parse_source
     parsed, _ = parse_source((site / page.source).read_bytes(), page.name, page.source)
     if parsed is None:  # changed since it was read, and now broken: the next build will say so
         raise OSError(f"{page.source} changed during the build")

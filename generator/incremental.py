@@ -18,7 +18,6 @@ from .cache import BuildCache, digest
 from .errors import Problem, SiteError, has_errors, sorted_problems
 from .markup import BodyRenderer, LinkTargets, Markup
 from .render import Site, Theme, render_page
-from .source import parse_source
 from .write import update_site
 
 
@@ -61,6 +60,7 @@ def rebuild_bodies(options: Any, cache: BuildCache, changed: set[str]) -> tuple[
             raw = (options.site / rel).read_bytes()
         except OSError:
             return None
+        from .source import parse_source  # (YAML's parser: imported where front matter is read)
         parsed, found = parse_source(raw, name, rel)
         if parsed is None or found or parsed.front_digest != entry.parsed.front_digest \
                 or parsed.body_start != entry.parsed.body_start or site.page(name).download:

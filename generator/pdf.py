@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import logging
-import mimetypes
 import re
 from dataclasses import dataclass
 from html import unescape
@@ -21,6 +19,8 @@ from urllib.parse import urlsplit
 from .errors import Problem, warning
 
 if TYPE_CHECKING:  # (not imported to run: a build with nothing to do asks engine_missing alone)
+    import logging
+
     from .config import SiteConfig
     from .content import Page
 
@@ -226,6 +226,9 @@ def write_pdf(html: str, base_url: str, files: Mapping[str, Path]) -> tuple[byte
 
     Relative and root-relative addresses resolve under base_url, so links in the PDF lead back
     to the site; images and stylesheets come only from `files` (site path -> file on disk)."""
+    import logging  # (with mimetypes: only for the sites that make PDFs)
+    import mimetypes
+
     import weasyprint  # the optional extra: only sites with downloads pay for it
     used: list[str] = []
     refused: list[str] = []
@@ -263,6 +266,7 @@ def _fetcher(weasyprint, fetch: Callable[[str], tuple[bytes, str]]):
 @contextlib.contextmanager
 def _quiet(logger: logging.Logger) -> Iterator[None]:
     """WeasyPrint logs what it leaves out; the build reports refused addresses itself, once."""
+    import logging
     level, propagate = logger.level, logger.propagate
     logger.setLevel(logging.CRITICAL)
     logger.propagate = False

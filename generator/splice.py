@@ -23,7 +23,6 @@ from .funnel import Funnel, link_problems
 from .markup import BodyRenderer, LinkTargets, Markup
 from .options import BuildOptions, BuildResult
 from .repeat import LookBack
-from .source import parse_source
 from .twin import catch_up, forget, ready_twin, swap_in, twin_path, update_twin, write_over
 from .write import output_id_of, pending_update
 
@@ -111,6 +110,7 @@ def spliced(options: BuildOptions, looked: LookBack, record: SpliceRecord | None
             raw = Path(path).read_bytes()
         except OSError:
             return None
+        from .source import parse_source  # (YAML's parser: not imported by the builds that need none)
         parsed, found = parse_source(raw, slot.name, source)
         if parsed is None or found or (parsed.front_digest, parsed.body_start) != (slot.front_digest, slot.body_start):
             return None
