@@ -74,7 +74,10 @@ def _render_again(options: BuildOptions, looked: LookBack, record: SpliceRecord,
     found: list[Problem] = []  # the problems of the extra pages
     extra_keys: dict[str, str] = {}
 
-    def meanwhile() -> None:  # the tag pages and 404, while the workers render the pages
+    inputs: dict[str, tuple] = {}  # what each page's HTML is made of: the records' key of it
+
+    def meanwhile() -> None:  # the tag pages and 404, and each page's inputs, while the workers render the pages
+        inputs.update((page.name, page_inputs(site, page, everywhere, html[page.name])) for page in site.pages)
         extras = extra_pages(site)
         extra_keys.update((job.path, digest(repr((everywhere, job.template, job.shows)))) for job in extras)
         files, problems = render_extras(site, env, theme, extras)
@@ -94,7 +97,7 @@ def _render_again(options: BuildOptions, looked: LookBack, record: SpliceRecord,
     keys, page_keys = dict(record.outputs), {}
     for path, (_, shown, key, _) in done.items():
         page = pages[path]
-        page_keys[page.name] = (page_inputs(site, page, everywhere, html[page.name]), shown, key)
+        page_keys[page.name] = (inputs[page.name], shown, key)
         keys[path] = key
     keys.update((file.path, digest(file.data)) for file in made)
     output_id = digest(repr(sorted(keys.items())))
