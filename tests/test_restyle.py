@@ -156,18 +156,19 @@ def test_the_command_restyles_and_says_so(tmp_path):
 
 
 def test_a_restyle_loads_no_markdown_engine(tmp_path):
-    """A restyle renders no body: markdown-it-py and its compiled port are never imported."""
+    """A restyle renders no body and reads no front matter: markdown-it-py, its compiled port and
+    the YAML parser are never imported."""
     site = write_site(tmp_path / "site", {"content/index.md": page("Home", "awareness", "# Welcome\n\n[Home](index.md)"),
                                           BRAND: "<style>:root { --accent: #123; }</style>\n"})
     probe = ("import sys; from generator.cli import main\n"
              "try:\n    main(['build', '--site', sys.argv[1]])\n"
              "except SystemExit:\n    pass\n"
-             "print(sorted(m for m in ('markdown_it', 'markdown_it_pyrs') if m in sys.modules))")
+             "print(sorted(m for m in ('markdown_it', 'markdown_it_pyrs', 'yaml') if m in sys.modules))")
 
     def run():
         return subprocess.run([sys.executable, "-c", probe, str(site)], cwd=REPO, capture_output=True, text=True)
 
-    assert run().stdout.splitlines()[-1] == "['markdown_it', 'markdown_it_pyrs']"  # a full build renders bodies
+    assert run().stdout.splitlines()[-1] == "['markdown_it', 'markdown_it_pyrs', 'yaml']"  # a full build reads them
     restyle(site, "#456")
     done = run()
     assert "1 written, 0 unchanged" in done.stdout, done.stdout + done.stderr
