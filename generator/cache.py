@@ -347,11 +347,11 @@ def without_text(item: Any, name: str, inner: str = "") -> Any:
     (A shallow copy: dataclasses.replace would check every field again, 10,000 times over.)"""
     value = getattr(item, name)
     if inner:
-        return item if value is None or not getattr(value, inner) else _with(item, name, without_text(value, inner))
-    return _with(item, name, "") if value else item
+        return item if value is None or not getattr(value, inner) else copied_with(item, name, without_text(value, inner))
+    return copied_with(item, name, "") if value else item
 
 
-def _with(item: Any, name: str, value: Any) -> Any:
+def copied_with(item: Any, name: str, value: Any) -> Any:
     """A shallow copy of `item` with `name` set to `value` (frozen dataclasses: the copy is ours
     alone), made from its attributes: copy.copy goes through pickling's protocol."""
     if not hasattr(item, "__dict__"):

@@ -155,6 +155,23 @@ def test_the_command_restyles_and_says_so(tmp_path):
     assert tree(site / "output") == cold(site, tmp_path / "reference")
 
 
+def test_a_layout_removed_by_a_template_edit_is_reported_at_its_line(tmp_path):
+    """The site a restyle renders keeps no line of any key (snapshot.py): a page whose layout is gone
+    sends the build to the full one, which reports the line where the page asks for it."""
+    site = write_site(tmp_path / "site", {
+        "content/index.md": page("Home", "awareness"),
+        "content/guide.md": page("Guide", "free", summary="Short.", layout="special"),
+        "themes/default/templates/special.html": '{% extends "page.html" %}\n',
+    })
+    options = BuildOptions(site=site, today=TODAY, jobs=1)
+    build(options)
+    (site / "themes/default/templates/special.html").unlink()
+    with pytest.raises(SiteError) as failed:
+        build(options)
+    errors = [str(problem) for problem in failed.value.problems if ": error: " in str(problem)]
+    assert len(errors) == 1 and errors[0].startswith("content/guide.md:5: error:") and "special" in errors[0], errors
+
+
 def test_a_restyle_loads_no_markdown_engine(tmp_path):
     """A restyle renders no body and reads no front matter: markdown-it-py, its compiled port and
     the YAML parser are never imported."""
