@@ -26,8 +26,8 @@ from .incremental import LastSite, rebuild_bodies
 from .errors import Location, Problem, SiteError, error, sorted_problems, stop_on_errors
 from .markup import BodyRenderer, LinkTargets, Markup
 from .offers import event_ics
-from .render import (ExtraPage, Site, Theme, body_slot, choose_template, compile_with_includes, extra_pages,
-                     find_theme, fixed_body_templates, ics_path, make_environment, output_path, render_extras,
+from .render import (ExtraPage, Site, Theme, body_slot, choose_template, compile_with_includes, extra_page_paths,
+                     extra_pages, find_theme, fixed_body_templates, ics_path, make_environment, output_path, render_extras,
                      render_page, render_site, tag_slug, template_for, template_problem)
 from .options import BuildOptions, BuildResult, check_usage
 from .repeat import LookBack, look_back, repeated
@@ -204,14 +204,16 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     started_from = cache.output_id if in_place else ""  # output/'s build, whose pages stay unless rendered
     extras_key = digest(repr((everywhere, [(p.name, p.meta_digest) for p in site.public_pages])))
     extra_jobs: list[ExtraPage] = []  # the tag pages and 404 to render while the pages are
+    extra_keys: dict[str, str] = {}  # what each of them shows, as a digest
     if in_place and cache.extras and cache.extras[0] == extras_key:  # tag pages and 404 as they are
         extra_keys = cache.extras[1]
-    else:  # each again only if what it shows changed: a page's new title, only on its own tags' pages
+    elif in_place:  # each again only if what it shows changed: a page's new title, only on its own tags' pages
         jobs = extra_pages(site)
-        extra_keys = {job.path: digest(repr((everywhere, job.template, job.shows))) for job in jobs}
-        before = cache.extras[1] if in_place and cache.extras else {}
+        extra_keys = {job.path: extra_key(everywhere, job) for job in jobs}
+        before = cache.extras[1] if cache.extras else {}
         extra_jobs = [job for job in jobs if before.get(job.path) != extra_keys[job.path]]
-    extras = [OutputFile(path, None, "theme") for path in extra_keys]
+    # (else, for a whole new output, all of them: what each shows is worked out while the pages render)
+    extras = [OutputFile(path, None, "theme") for path in (extra_keys or extra_page_paths(site))]
     pages = {output_path(p.url): p for p in site.pages}
     preview = [OutputFile("_stepstone/overlay.js", OVERLAY_SCRIPT.read_bytes(), "serve"),
                OutputFile("_stepstone/errors.json", b"[]", "serve")] if options.preview else []
@@ -220,12 +222,15 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
                                    list(analysis.copies))
     stop_on_errors([*problems, *collisions], options.strict)
     html = {name: entry[3] for name, entry in cache.bodies.items()}  # each body's HTML, by its digest
-    inputs = {p.name: page_inputs(site, p, everywhere, html[p.name]) for p in site.pages}
+    inputs: dict[str, tuple] = {}  # what each page's HTML is made of (for a whole new output: worked out meanwhile)
     known = cache.page_keys
     metas = {p.name: p.meta_digest for p in site.pages}
     shown_as_before = metas == cache.metas  # no page's metadata changed: nor what any page shows of others
-    todo = [path for path, p in pages.items()
-            if not _unchanged(metas, p, inputs[p.name], known.get(p.name), shown_as_before, cache.outputs.get(path))]
+    todo = list(pages)
+    if in_place:
+        inputs.update((p.name, page_inputs(site, p, everywhere, html[p.name])) for p in site.pages)
+        todo = [path for path, p in pages.items() if not _unchanged(
+            metas, p, inputs[p.name], known.get(p.name), shown_as_before, cache.outputs.get(path))]
     again = {pages[path].name for path in todo}  # by name: hashing a Page hashes every field
     page_keys = {p.name: known[p.name] for p in pages.values() if p.name not in again}
     trash = options.site / CACHE_DIR / "trash"
@@ -246,18 +251,23 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
         nonlocal keys, output_id
         update = None if staging else (where, cache.outputs, write_over if twin else write_beside)
         # a whole new output has every one of them: extra_jobs, unless it left out those unchanged
-        late = extra_jobs if staging is None or len(extra_jobs) == len(extra_keys) else None
+        late = extra_jobs if extra_keys and (staging is None or len(extra_jobs) == len(extra_keys)) else None
         found = list(problems)  # with the problems of the extras, reported with the pages' own
         made: list[OutputFile] = []
 
         def meanwhile() -> None:
+            if not inputs:
+                inputs.update((p.name, page_inputs(site, p, everywhere, html[p.name])) for p in site.pages)
             if persistent:
                 save_what_was_read(options.site, cache)
             if site_id:
                 save_record(options.site, SITE_FILE,
                             snapshot_of(site_id, site, theme, tuple(problems), analysis.targets, html))
             if late is None or late:  # tag pages and 404: changed, or for a whole new output
-                extra_files, extra_problems = render_extras(site, env, theme, late)
+                jobs = late or extra_pages(site)
+                if not extra_keys:
+                    extra_keys.update((job.path, extra_key(everywhere, job)) for job in jobs)
+                extra_files, extra_problems = render_extras(site, env, theme, jobs)
                 made.extend(extra_files)
                 found.extend(extra_problems)
 
@@ -455,6 +465,11 @@ def everywhere_key(site: Site, themes: str) -> str:
     stylesheets' names and the menu): when it changes, every page is rendered again."""
     return digest(repr((__version__, fingerprint(site.config), site.today, site.preview, themes,
                         sorted(site.assets.items()), site.menu)))
+
+
+def extra_key(everywhere: str, job: ExtraPage) -> str:
+    """What a tag page or the 404 page shows, as a digest: its HTML stays while that does."""
+    return digest(repr((everywhere, job.template, job.shows)))
 
 
 def page_inputs(site: Site, page: Page, everywhere: str, html: str) -> tuple:

@@ -573,12 +573,25 @@ def _picture(value: Any) -> Any:
     return value.__name__ if callable(value) else value
 
 
-def extra_pages(site: Site) -> list[ExtraPage]:
-    """The pages Stepstone makes itself, ready to render: their paths are known before their HTML."""
+def _tagged(site: Site) -> dict[str, list[Page]]:
+    """The public pages under each tag: each tag has a page of its own."""
     tags: dict[str, list[Page]] = {}
     for p in site.public_pages:
         for t in p.tags:
             tags.setdefault(t, []).append(p)
+    return tags
+
+
+def extra_page_paths(site: Site) -> list[str]:
+    """Where extra_pages(site) go, in its order, without making them (a tenth of the time)."""
+    tags = _tagged(site)
+    return [*(["tags/index.html"] if tags else []), *(output_path(f"/tags/{tag_slug(tag)}/") for tag in sorted(tags)),
+            "404.html"]
+
+
+def extra_pages(site: Site) -> list[ExtraPage]:
+    """The pages Stepstone makes itself, ready to render: their paths are known before their HTML."""
+    tags = _tagged(site)
     made = []
     if tags:
         tag_list = [(t, tag_slug(t), len(ps)) for t, ps in sorted(tags.items(), key=lambda kv: kv[0].lower())]

@@ -262,3 +262,24 @@ def test_a_site_with_other_bodies_keeps_what_was_worked_out_from_its_pages(make_
     assert (again.by_name, again.by_url, again.public_pages, again.sections, again.candidates) == indexes
     assert all(mine is theirs for mine, theirs in zip((again.by_name, again.by_url, again.public_pages, again.sections,
                                                        again.candidates), indexes, strict=True))
+
+
+def test_the_paths_of_the_extra_pages_are_known_without_making_them(make_site):
+    """A build that writes the whole output plans extra_page_paths before the pages render and
+    makes extra_pages while they do: the two must name the same files, in the same order."""
+    from conftest import REPO, TODAY
+    from generator.build import BuildOptions, analyse
+    from generator.render import extra_page_paths, extra_pages
+
+    tagged = make_site({
+        "content/index.md": page("Home", "awareness", tags="[Zebra, 'two words', café]"),
+        "content/blog/a.md": page("A", "free", tags="[zebra, ABC]"),
+        "content/club/welcome.md": page("Welcome", "insider", tags="[members-only]"),  # gated: no tag page
+    })
+    untagged = make_site({"content/index.md": page("Home", "awareness")}, "untagged")
+    for folder in (REPO, REPO / "tests/golden/site", tagged, untagged):
+        site = analyse(BuildOptions(site=folder, jobs=1, today=TODAY)).site
+        assert extra_page_paths(site) == [job.path for job in extra_pages(site)], folder
+    assert extra_page_paths(analyse(BuildOptions(site=untagged, jobs=1, today=TODAY)).site) == ["404.html"]
+    assert "tags/members-only/index.html" not in extra_page_paths(analyse(BuildOptions(site=tagged, jobs=1,
+                                                                                          today=TODAY)).site)
