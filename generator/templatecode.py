@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.runtime import Context
+from jinja2.runtime import BlockReference, Context
 from markupsafe import escape
 
 try:  # Jinja 3.1's; another Jinja may lack them, and then compiles templates its own way (fits_this_jinja)
@@ -173,15 +173,20 @@ class FastCodeGenerator(CodeGenerator):
 _ASKED_BY_ATTRIBUTE = (FunctionType, _lru_cache_wrapper)
 
 
+_JINJAS_OWN_ARGUMENTS = {"_block_vars", "_loop_vars"}  # what Jinja's code passes Context.call for itself
+
+
 class FastContext(Context):
-    """Jinja's context, calling a plain function (no @pass_context and kin) directly: Jinja asks
-    every callable, on every call, whether it wants the context passed in."""
+    """Jinja's context, calling a plain function (no @pass_context and kin) directly, and a block's
+    `super()` too: Jinja asks every callable, on every call, whether it wants the context passed in."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
         kind = type(__obj)
+        if kind is BlockReference and not args and kwargs.keys() <= _JINJAS_OWN_ARGUMENTS:
+            return __obj()  # a block's super(), which takes nothing: as Context.call finds, and calls it
         if kind is BuiltinFunctionType or kind in _ASKED_BY_ATTRIBUTE and "jinja_pass_arg" not in __obj.__dict__:
-            kwargs.pop("_block_vars", None)
-            kwargs.pop("_loop_vars", None)
+            for name in _JINJAS_OWN_ARGUMENTS:
+                kwargs.pop(name, None)
             try:
                 return __obj(*args, **kwargs)
             except StopIteration:

@@ -25,6 +25,7 @@ TEMPLATES = {
     "page.html": """{% extends "base.html" %}
 {% block attrs %} data-step="{{ page.step }}" class="x{% if page.door %} door{% endif %}"{% endblock %}
 {% block scripts %}{{ super() }}<script>{{ data }}</script>{% endblock %}
+{% block title %}{% for x in items %}[{{ super() }}]{% endfor %}{% set again = super() %}{{ again }}{% endblock %}
 {% block main %}
 {% macro card(p, note="") %}<div class="card">{{ p }}{{ note }}{{ caller() if caller else "" }}</div>{% endmacro %}
 {% set captured %}<b>{{ title }}</b>{% endset %}
