@@ -70,8 +70,12 @@ class Funnel:
         i = self.index(step_id)
         return self.ids[i + 1] if i + 1 < len(self.steps) else None
 
+    @cached_property
+    def _public(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.steps if s.public)
+
     def is_public(self, step_id: str) -> bool:
-        return step_id in self.ids and self.step(step_id).public
+        return step_id in self._public
 
 
 class FunnelPage(Protocol):

@@ -213,6 +213,26 @@ class Site:
         return {}
 
     @cached_property
+    def ctas(self) -> dict[tuple[str, bool], Cta]:
+        """(door name, whether the page is that door) -> the page's CTA, filled as pages are rendered:
+        the same for every page that shows the door."""
+        return {}
+
+    @cached_property
+    def common(self) -> dict[str, Any]:
+        """What every page's context holds, whatever the page (see _common)."""
+        return {
+            "site": self.config,
+            "base_path": self.config.base_path,
+            "funnel": self.config.funnel,
+            "year": self.today.year,
+            "preview": self.preview,
+            "remember_progress": self.config.remember_progress,
+            "step_ids": " ".join(self.config.funnel.ids),
+            "asset": lambda path: self.config.base_path + self.assets.get(path, path),
+        }
+
+    @cached_property
     def menu(self) -> tuple[MenuItem, ...]:
         """The menu entries of stepstone.toml that pages show: every page's menu is made of these.
         Not those leading to gated pages, which are reached by walking the funnel, never from a menu."""
@@ -234,7 +254,8 @@ class Site:
         return {folder: listing_order(pages) for folder, pages in found.items()}
 
 
-_FROM_PAGES = ("by_name", "by_url", "public_pages", "candidates", "menu", "sections")  # Site's, kept by with_bodies
+_FROM_PAGES = ("by_name", "by_url", "public_pages", "candidates", "ctas", "common", "menu",  # Site's, kept
+               "sections")  # by with_bodies
 
 
 @dataclass(frozen=True)
@@ -285,9 +306,17 @@ def _cta(site: Site, page: Page) -> Cta | None:
     door_name = site.plan.cta.get(page.name)
     if not door_name:
         return None
+    key = (door_name, door_name == page.name)
+    made = site.ctas.get(key)
+    if made is None:
+        made = site.ctas[key] = _door_cta(site, door_name, page.name)
+    return made
+
+
+def _door_cta(site: Site, door_name: str, page_name: str) -> Cta:
     door = site.page(door_name)
     base = site.config.base_path
-    if door_name != page.name:
+    if door_name != page_name:
         spec = _form(site, door.form, door.thank_you) if door.form and door.offer and door.offer.embed_form else None
         if spec is not None:
             return Cta("form", door.step, door, spec.action, spec)
@@ -356,17 +385,10 @@ def _menu(site: Site, current_url: str) -> list[MenuLink]:
 
 def _common(site: Site, current_url: str, public: bool) -> dict[str, Any]:
     return {
-        "site": site.config,
-        "base_path": site.config.base_path,
+        **site.common,
         "menu": _menu(site, current_url),
         "canonical": site.config.base_url + current_url.lstrip("/") if public else "",
         "noindex": not public,
-        "funnel": site.config.funnel,
-        "year": site.today.year,
-        "preview": site.preview,
-        "remember_progress": site.config.remember_progress,
-        "step_ids": " ".join(site.config.funnel.ids),
-        "asset": lambda path: site.config.base_path + site.assets.get(path, path),
     }
 
 
