@@ -364,15 +364,14 @@ def link_problems(funnel: Funnel, pages: Sequence[FunnelPage], standing: Mapping
                   links: Sequence[Link]) -> list[Problem]:
     """A body link may reach at most one step ahead of where its page stands."""
     found: list[Problem] = []
-    index = funnel.index
     by_name = {p.name: p for p in pages}
     rank = {step: i for i, step in enumerate(funnel.ids)}
+    here_of = {p.name: rank[standing[p.name]] for p in pages if p.name in standing}  # where each link starts
+    there_of = {p.name: rank[p.step] for p in pages if p.step in rank}  # and where it leads
     for link in links:
-        src, dst = by_name.get(link.source), by_name.get(link.target)
-        if src is None or src.name not in standing or dst is None or dst.step not in rank:
-            continue
-        here, there = index(standing[src.name]), rank[dst.step]
-        if there > here + 1:
+        here, there = here_of.get(link.source), there_of.get(link.target)
+        if here is not None and there is not None and there > here + 1:
+            src, dst = by_name[link.source], by_name[link.target]
             found.append(Problem(Location(src.source, link.line), "warning",
                                  f"links to '{dst.name}' (step {dst.step}), more than one step ahead of "
                                  f"this page (it stands at {standing[src.name]}): offer only the next step, "
