@@ -27,8 +27,8 @@ from .errors import Location, Problem, SiteError, error, sorted_problems, stop_o
 from .markup import BodyRenderer, LinkTargets, Markup
 from .offers import event_ics
 from .render import (ExtraPage, Site, Theme, body_slot, choose_template, compile_with_includes, extra_page_paths,
-                     extra_pages, find_theme, fixed_body_templates, ics_path, make_environment, output_path, render_extras,
-                     render_page, render_site, tag_slug, template_for, template_problem)
+                     extra_pages, find_theme, fixed_body_templates, ics_path, make_environment, output_path,
+                     render_extras, render_page, render_site, tag_slug, template_for, template_problem)
 from .options import BuildOptions, BuildResult, check_usage
 from .repeat import LookBack, look_back, repeated
 from .snapshot import SITE_FILE, new_site_id, snapshot_of
@@ -597,9 +597,9 @@ def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | N
                   ) -> tuple[list[tuple[str, tuple[bytes | None, tuple, str, tuple[int, int] | None]]],
                              list[Problem], list[str]]:
     """Render pages[i] for i in indexes, each with the pages its template was shown (their positions,
-    by `position`) and the digest of its HTML; written into the staging folder (and linked into the twin being made:
-    the pages not linked are returned), or (as `update` says) to replace the file it differs
-    from (the HTML then stays here)."""
+    by `position`) and the digest of its HTML; written into the staging folder (and linked into the
+    twin being made: the pages not linked are returned), or (as `update` says) to replace the file
+    it differs from (the HTML then stays here)."""
     site, theme, staging, env, update, making, slotted, options, html_from, position = state
     if html_from is not None:
         site = _with_html(options, site, [site.pages[i] for i in indexes], *html_from)
@@ -624,8 +624,8 @@ def _render_chunk(state: tuple[Site, Theme, Path | None, Environment, Update | N
         elif update is not None and update[1].get(file.path) != key:
             update[2](update[0], file.path, file.data)
         slot = body_slot(file.data, site.bodies[page.name].html) if choose_template(page) in slotted else None
-        done.append((file.path, (None if staging or update else file.data, tuple([position[name] for name, _ in shown]),
-                                 key, slot)))
+        shown_at = tuple([position[name] for name, _ in shown])
+        done.append((file.path, (None if staging or update else file.data, shown_at, key, slot)))
     return done, problems, unmirrored
 
 

@@ -347,7 +347,9 @@ def without_text(item: Any, name: str, inner: str = "") -> Any:
     (A shallow copy: dataclasses.replace would check every field again, 10,000 times over.)"""
     value = getattr(item, name)
     if inner:
-        return item if value is None or not getattr(value, inner) else copied_with(item, name, without_text(value, inner))
+        if value is None or not getattr(value, inner):
+            return item
+        return copied_with(item, name, without_text(value, inner))
     return copied_with(item, name, "") if value else item
 
 

@@ -254,8 +254,8 @@ class Site:
         return {folder: listing_order(pages) for folder, pages in found.items()}
 
 
-_FROM_PAGES = ("by_name", "by_url", "public_pages", "candidates", "ctas", "common", "menu",  # Site's, kept
-               "sections")  # by with_bodies
+# What a Site works out from all but its bodies: with_bodies keeps it.
+_FROM_PAGES = ("by_name", "by_url", "public_pages", "candidates", "ctas", "common", "menu", "sections")
 
 
 @dataclass(frozen=True)
