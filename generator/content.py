@@ -17,8 +17,10 @@ from .cache import BuildCache, SourceEntry, digest
 from .urls import url_problem
 from .workers import Progress, map_chunks
 
-if TYPE_CHECKING:  # read from disk by parse_source, imported where it runs: YAML's parser takes 10 ms
-    from .source import SourceFile  # to import, and a build after a template edit reads no front matter
+# source.py (and YAML's parser with it: 10 ms to import) is imported where a file is read: a build
+# after a template edit reads no front matter.
+if TYPE_CHECKING:
+    from .source import SourceFile
 
 CONTENT_DIR = "content"
 SLUG = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -366,7 +366,7 @@ def link_problems(funnel: Funnel, pages: Sequence[FunnelPage], standing: Mapping
     found: list[Problem] = []
     by_name = {p.name: p for p in pages}
     rank = {step: i for i, step in enumerate(funnel.ids)}
-    here_of = {p.name: rank[standing[p.name]] for p in pages if p.name in standing}  # where each link starts
+    here_of = {p.name: rank[standing[p.name]] for p in pages if standing.get(p.name) in rank}  # where links start
     there_of = {p.name: rank[p.step] for p in pages if p.step in rank}  # and where it leads
     for link in links:
         here, there = here_of.get(link.source), there_of.get(link.target)
