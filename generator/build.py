@@ -228,7 +228,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
     shown_as_before = metas == cache.metas  # no page's metadata changed: nor what any page shows of others
     todo = list(pages)
     if in_place:
-        inputs.update((p.name, page_inputs(site, p, everywhere, html[p.name])) for p in site.pages)
+        inputs.update(pages_inputs(site, everywhere, html))
         todo = [path for path, p in pages.items() if not _unchanged(
             metas, p, inputs[p.name], known.get(p.name), shown_as_before, cache.outputs.get(path))]
     again = {pages[path].name for path in todo}  # by name: hashing a Page hashes every field
@@ -257,7 +257,7 @@ def build(options: BuildOptions, cache: BuildCache | None = None, changed: set[s
 
         def meanwhile() -> None:
             if not inputs:
-                inputs.update((p.name, page_inputs(site, p, everywhere, html[p.name])) for p in site.pages)
+                inputs.update(pages_inputs(site, everywhere, html))
             if persistent:
                 save_what_was_read(options.site, cache)
             if site_id:
@@ -470,6 +470,11 @@ def everywhere_key(site: Site, themes: str) -> str:
 def extra_key(everywhere: str, job: ExtraPage) -> str:
     """What a tag page or the 404 page shows, as a digest: its HTML stays while that does."""
     return digest(repr((everywhere, job.template, job.shows)))
+
+
+def pages_inputs(site: Site, everywhere: str, html: Mapping[str, str]) -> dict[str, tuple]:
+    """page_inputs of every page, by name (`html`: each body's digest, by page name)."""
+    return {page.name: page_inputs(site, page, everywhere, html[page.name]) for page in site.pages}
 
 
 def page_inputs(site: Site, page: Page, everywhere: str, html: str) -> tuple:

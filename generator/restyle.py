@@ -14,7 +14,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from .build import compiled_templates, everywhere_key, extra_key, page_inputs, render_on_cores, theme_digest
+from .build import compiled_templates, everywhere_key, extra_key, pages_inputs, render_on_cores, theme_digest
 from .cache import CACHE_DIR, HTML_FILE, BuildCache, LastBuild, digest, load_record, save_last_build, save_record, \
     save_written, stored_html
 from .errors import Problem, SiteError, stop_on_errors
@@ -77,7 +77,7 @@ def _render_again(options: BuildOptions, looked: LookBack, record: SpliceRecord,
     inputs: dict[str, tuple] = {}  # what each page's HTML is made of: the records' key of it
 
     def meanwhile() -> None:  # the tag pages and 404, and each page's inputs, while the workers render the pages
-        inputs.update((page.name, page_inputs(site, page, everywhere, html[page.name])) for page in site.pages)
+        inputs.update(pages_inputs(site, everywhere, html))
         extras = extra_pages(site)
         extra_keys.update((job.path, extra_key(everywhere, job)) for job in extras)
         files, problems = render_extras(site, env, theme, extras)
