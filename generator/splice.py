@@ -23,7 +23,7 @@ from .funnel import Funnel, link_problems
 from .markup import BodyRenderer, LinkTargets, Markup
 from .options import BuildOptions, BuildResult
 from .repeat import LookBack
-from .twin import catch_up, forget, ready_twin, swap_in, twin_path, update_twin, write_over
+from .twin import catch_up, forget, ready_twin, rename_in, swap_in, twin_path, update_twin, write_over
 from .write import output_id_of, pending_update
 
 if TYPE_CHECKING:
@@ -161,8 +161,13 @@ def spliced(options: BuildOptions, looked: LookBack, record: SpliceRecord | None
 
 def _swap_in(options: BuildOptions, changed: dict[str, bytes], output_id: str) -> bool:
     """The changed pages written into output/'s twin, which then takes its place (as the full build
-    updates output/); False, with nothing written, where the disk cannot hard-link."""
+    updates output/); False, with nothing written, where the disk cannot hard-link. One page, the
+    commonest save, is renamed into output/ instead: as safe, and the twin needs no catch-up."""
     twin = twin_path(options.output, options.site / CACHE_DIR)
+    if len(changed) == 1:
+        [(path, data)] = changed.items()
+        rename_in(options.output, twin, path, data, output_id)
+        return True
     lag = ready_twin(options.output, twin, options.site / CACHE_DIR / "trash")
     if lag is None:
         return False

@@ -7,6 +7,8 @@ and output/ trade places in one atomic step, and the old tree is the next twin.
 It lags behind by the files that changed (noted in twin.lag); the next update
 brings those up to date as it goes: the old pages' own files overwritten with the
 new bytes, anything else linked. Each build touches only what it and the last changed.
+A build that changes one file alone renames it into output/ instead (rename_in): a reader
+sees the old file or the new all the same, and the twin falls one more file behind.
 
 The twin is .stepstone/twin when that is on output/'s disk (a rename cannot
 cross disks), else beside output/. It is trusted only while its marker names the
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .write import (MARKER, CopiedFile, OutputFile, create_file, exchange, make_folder_of, marker, output_id_of,
-                    remove_empty_folders, remove_files, retire, safe_relative, write_all)
+                    remove_empty_folders, remove_files, retire, safe_relative, update_in_progress, write_all)
 
 TWIN = "twin"  # under .stepstone/
 
@@ -51,13 +53,9 @@ def ready_twin(out: Path, twin: Path, trash: Path | None) -> tuple[str, ...] | N
     """The paths where `twin` lags behind `out` (output/, or a new output about to take its place):
     () when it holds what `out` holds. A twin that is neither is made again. None where the disk
     cannot hard-link (output/ is then written whole on every build instead)."""
-    current = output_id_of(out)
-    if not twin.is_symlink() and current:
-        if output_id_of(twin) == current:
-            return ()
-        base, target, paths = _read_lag(twin)
-        if base == output_id_of(twin) != "" and target == current:
-            return paths
+    lag = lagging(out, twin)
+    if lag is not None:
+        return lag
     making = start_twin(twin, trash)
     try:
         for folder, _, names in os.walk(out):  # links of the folder's files; symlinks are not the site's
@@ -72,6 +70,19 @@ def ready_twin(out: Path, twin: Path, trash: Path | None) -> tuple[str, ...] | N
         return None
     os.rename(making, twin)
     return ()
+
+
+def lagging(out: Path, twin: Path) -> tuple[str, ...] | None:
+    """The paths where `twin` lags behind `out` as its marker and note say, () when it holds what
+    `out` holds, None when it is not to be trusted."""
+    current = output_id_of(out)
+    if twin.is_symlink() or not current:
+        return None
+    held = output_id_of(twin)
+    if held == current:
+        return ()
+    base, target, paths = _read_lag(twin)
+    return paths if base == held != "" and target == current else None
 
 
 def start_twin(twin: Path, trash: Path | None) -> Path:
@@ -257,7 +268,28 @@ def swap_in(out: Path, twin: Path, changed: Iterable[str], removed: Iterable[str
         os.rename(out, old)
         os.rename(twin, out)
         os.rename(old, twin)
-    lag = {"base": held, "target": output_id_of(out), "paths": sorted({*changed, *removed})}
+    _note_lag(twin, held, output_id_of(out), {*changed, *removed})
+
+
+def rename_in(out: Path, twin: Path, path: str, data: bytes, output_id: str) -> None:
+    """Put one changed file in output/ by a rename over the old one, which the twin keeps: it falls
+    one more file behind (no catch-up of what it lagged by, 10,000 pages after a template edit).
+    A reader of output/ sees the old page or the new. Output/ is marked meanwhile (pending_update),
+    so a build stopped before its marker names the new build writes a whole new output instead."""
+    lag = lagging(out, twin)  # as it lags behind output/ now
+    temporary = twin.with_name(twin.name + ".file")  # on output/'s disk (see twin_path): never in output/
+    create_file(str(temporary), data)
+    with update_in_progress(out):
+        os.replace(temporary, out / path)
+        create_file(str(temporary), marker(output_id))  # replaced, not written: the twin may share it
+        os.replace(temporary, out / MARKER)
+        if lag is not None:
+            _note_lag(twin, output_id_of(twin), output_id, {*lag, path})
+
+
+def _note_lag(twin: Path, base: str, target: str, paths: Iterable[str]) -> None:
+    """Say that `twin`, holding build `base`, lags behind output/'s build `target` at `paths`."""
+    lag = {"base": base, "target": target, "paths": sorted(paths)}
     try:
         temporary = _lag_file(twin).with_suffix(".tmp")
         temporary.write_text(json.dumps(lag), encoding="utf-8")

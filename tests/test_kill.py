@@ -197,19 +197,61 @@ def test_a_splice_killed_at_each_of_its_steps_leaves_the_old_site_or_the_new(tmp
     assert {"old" if found == old else "new" if found == new else "a mix" for found in killed} == {"old", "new"}
 
 
+BRAND = "themes/default/templates/partials/brand.html"
+
+
+def accent(colour: str) -> str:
+    return f"<style>:root {{ --accent: {colour}; }}</style>\n"
+
+
+def branded_site(root: Path) -> Path:
+    """A home page and eight pages of two paragraphs, with a template of the theme to edit (BRAND)."""
+    files = {"content/index.md": page("Home", "awareness", "Welcome.")}
+    files.update({f"content/p{i}.md": page(f"Page {i}", "free", f"Text {i}.\n\nMore {i}.", tags="[a]")
+                  for i in range(8)})
+    files[BRAND] = accent("#123")
+    return write_site(root, files)
+
+
+def test_a_one_page_splice_after_a_template_edit_killed_at_each_step_leaves_the_old_site_or_the_new(tmp_path):
+    """One page is renamed into output/ (twin.rename_in), whose twin lags by every page after a template
+    edit. Its marker and a note that it is being updated are Stepstone's: the site is the rest."""
+    first = branded_site(tmp_path / "first")
+    olds = []
+
+    def ready(site):
+        shutil.copytree(first, site, symlinks=True)
+        finish(site)
+        (site / BRAND).write_text(accent("#456"))
+        finish(site)  # a restyle: the twin now lags by every page
+        olds.append(tree(site / "output"))
+        (site / "content/p4.md").write_text(page("Page 4", "free", "Text 4.\n\nEdited 4.", tags="[a]"))
+
+    def the_site(files):
+        return {path: data for path, data in files.items() if path not in (".stepstone-output", ".stepstone-pending")}
+
+    killed, new, said = kill_at_each_step(tmp_path, ready, shortcut=True)
+    assert "1 written, 8 unchanged" in said
+    old = olds[0]
+    assert all(each == old for each in olds)
+    print(f"kills: {len(killed)}, old or new each time")
+    assert the_site(old) != the_site(new) and len(killed) > 3
+    sites = ["old" if the_site(found) == the_site(old) else "new" if the_site(found) == the_site(new) else "a mix"
+             for found in killed]
+    assert set(sites) == {"old", "new"}, sites
+    assert any(".stepstone-pending" in found for found in killed)  # stopped while it was being updated
+
+
 def test_a_restyle_killed_at_each_of_its_steps_leaves_the_old_site_or_the_new(tmp_path):
     """Template edits alone render the last build's site again (generator/restyle.py), through the twin too."""
-    files = {"content/index.md": page("Home", "awareness", "Welcome.")}
-    files.update({f"content/p{i}.md": page(f"Page {i}", "free", f"Text {i}.", tags="[a]") for i in range(8)})
-    files["themes/default/templates/partials/brand.html"] = "<style>:root { --accent: #123; }</style>\n"
-    first = write_site(tmp_path / "first", files)
+    first = branded_site(tmp_path / "first")
     olds = []
 
     def ready(site):
         shutil.copytree(first, site, symlinks=True)
         finish(site)
         olds.append(tree(site / "output"))
-        (site / "themes/default/templates/partials/brand.html").write_text("<style>:root { --accent: #456; }</style>\n")
+        (site / BRAND).write_text(accent("#456"))
 
     killed, new, said = kill_at_each_step(tmp_path, ready, shortcut=True)
     assert "9 written, 0 unchanged" in said and b"#456" in new["index.html"]  # every page

@@ -1,5 +1,6 @@
 """A build after body edits alone sets each new body into its page's last HTML (generator/splice.py):
 the same bytes and problems as a cold build, and the full build whenever that cannot hold."""
+import json
 import os
 import subprocess
 import sys
@@ -7,9 +8,9 @@ import sys
 import jinja2
 import pytest
 
-from conftest import REPO, TODAY, assert_twin_follows, cache_file_unwritable, page, tree
+from conftest import REPO, TODAY, assert_twin_follows, build_elsewhere, cache_file_unwritable, page, tree
 from generator.build import BuildOptions, build
-from generator.cache import DELTA_FILE, BuildCache
+from generator.cache import DELTA_FILE
 from generator.errors import SiteError
 from generator.render import body_slot, fixed_body_templates
 
@@ -49,7 +50,7 @@ def again(site, **options):
 
 def same_as_cold(site, tmp_path, name="reference"):
     reference = tmp_path / name
-    cold = build(BuildOptions(site=site, out=reference, today=TODAY, jobs=1), BuildCache())
+    cold = build_elsewhere(site, reference, jobs=1)
     assert tree(site / "output") == tree(reference)
     assert_twin_follows(site)
     return cold
@@ -91,6 +92,50 @@ def test_full_builds_between_splices_keep_the_record_exact(site, tmp_path, full_
     again(site)
     assert len(full_builds) == 1
     same_as_cold(site, tmp_path, "reference-1")
+
+
+def test_one_edited_page_is_renamed_into_output_and_the_twin_falls_one_page_behind(site, tmp_path, full_builds):
+    """The commonest save needs no swap of output/, whose twin may lag by every page (after a template
+    edit): the new page is renamed in, the twin keeps the old one and notes it. Two pages are swapped in."""
+    page_path = "guides/care/index.html"
+    edit(site, CARE, "Second paragraph.", "Second paragraph, edited.")
+    folder = os.stat(site / "output").st_ino
+    held = (site / ".stepstone/twin" / page_path).read_bytes()
+    again(site)
+    assert os.stat(site / "output").st_ino == folder  # the same folder: nothing swapped
+    assert (site / ".stepstone/twin" / page_path).read_bytes() == held
+    assert page_path in json.loads((site / ".stepstone/twin.lag").read_text())["paths"]
+    assert not (site / "output/.stepstone-pending").exists()
+    same_as_cold(site, tmp_path, "reference-0")
+    edit(site, CARE, "Second paragraph, edited.", "Second paragraph, edited again.")
+    edit(site, PETS, "Brush often.", "Brush every day.")
+    assert again(site).stats["pages rendered"] == 2
+    assert os.stat(site / "output").st_ino != folder  # written into the twin, then swapped in whole
+    same_as_cold(site, tmp_path, "reference-1")
+    assert not full_builds
+
+
+def test_a_splice_stopped_after_renaming_its_page_in_is_redone_whatever_the_page_says_next(site, tmp_path,
+                                                                                           monkeypatch):
+    """Stopped before output/'s marker names the new build, output/ holds a page no build's record
+    describes: the next build must not trust it, even when the owner has taken the edit back."""
+    original = (site / CARE).read_text()
+    edit(site, CARE, "Second paragraph.", "Second paragraph, edited.")
+    real_replace = os.replace
+
+    def stopped_at_the_marker(source, target, *args, **kwargs):
+        if str(target).endswith(".stepstone-output"):
+            raise KeyboardInterrupt
+        return real_replace(source, target, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", stopped_at_the_marker)
+        with pytest.raises(KeyboardInterrupt):
+            again(site)
+    assert b"Second paragraph, edited." in (site / "output/guides/care/index.html").read_bytes()
+    (site / CARE).write_text(original)
+    again(site)
+    same_as_cold(site, tmp_path)
 
 
 def test_a_broken_link_stops_the_build_and_leaves_output_as_it_was(site, tmp_path, full_builds):
