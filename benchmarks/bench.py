@@ -1,5 +1,6 @@
-"""Build-speed benchmark: Stepstone's cold, no-change, one-edit and template-edit builds against
-the plain Python loop (and Hugo, when installed), on the shared benchmark corpus.
+"""Build-speed benchmark: Stepstone's cold, no-change, one-edit and template-edit builds (and a
+body edit right after the template edit) against the plain Python loop (and Hugo, when
+installed), on the shared benchmark corpus.
 
 Hugo builds the same corpus twice: once making what a Stepstone build makes (pages, section
 listings, tag pages, one feed, the sitemap: the row "hugo"), once the pages and listings alone.
@@ -154,6 +155,7 @@ def main() -> None:
         measure("stepstone no change", build, REPO)
         measure("stepstone one body edit", build, REPO, edit_body)
         measure("stepstone template edit", build, REPO, edit_template)
+        measure("stepstone one body edit after it", build, REPO, edit_body)  # output/'s twin lags by every page
         shutil.rmtree(brand.parent.parent.parent.parent, ignore_errors=True)
         page.write_text(original, encoding="utf-8")
         if shutil.which("hugo"):
