@@ -166,8 +166,8 @@ def _swap_in(options: BuildOptions, changed: dict[str, bytes], output_id: str) -
     twin = twin_path(options.output, options.site / CACHE_DIR)
     if len(changed) == 1:
         [(path, data)] = changed.items()
-        rename_in(options.output, twin, path, data, output_id)
-        return True
+        if rename_in(options.output, twin, path, data, output_id):
+            return True
     lag = ready_twin(options.output, twin, options.site / CACHE_DIR / "trash")
     if lag is None:
         return False

@@ -271,11 +271,15 @@ def swap_in(out: Path, twin: Path, changed: Iterable[str], removed: Iterable[str
     _note_lag(twin, held, output_id_of(out), {*changed, *removed})
 
 
-def rename_in(out: Path, twin: Path, path: str, data: bytes, output_id: str) -> None:
+def rename_in(out: Path, twin: Path, path: str, data: bytes, output_id: str) -> bool:
     """Put one changed file in output/ by a rename over the old one, which the twin keeps: it falls
     one more file behind (no catch-up of what it lagged by, 10,000 pages after a template edit).
     A reader of output/ sees the old page or the new. Output/ is marked meanwhile (pending_update),
-    so a build stopped before its marker names the new build writes a whole new output instead."""
+    so a build stopped before its marker names the new build writes a whole new output instead.
+    False, with nothing written, where a link in output/ leads the path elsewhere."""
+    folder = os.path.dirname(path)
+    if os.path.realpath(os.path.join(out, folder)) != os.path.join(os.path.realpath(out), folder).rstrip("/"):
+        return False  # (a link planted in output/: never followed to write)
     lag = lagging(out, twin)  # as it lags behind output/ now
     temporary = twin.with_name(twin.name + ".file")  # on output/'s disk (see twin_path): never in output/
     create_file(str(temporary), data)
@@ -285,6 +289,7 @@ def rename_in(out: Path, twin: Path, path: str, data: bytes, output_id: str) -> 
         os.replace(temporary, out / MARKER)
         if lag is not None:
             _note_lag(twin, output_id_of(twin), output_id, {*lag, path})
+    return True
 
 
 def _note_lag(twin: Path, base: str, target: str, paths: Iterable[str]) -> None:

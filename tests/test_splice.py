@@ -2,6 +2,7 @@
 the same bytes and problems as a cold build, and the full build whenever that cannot hold."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -136,6 +137,18 @@ def test_a_splice_stopped_after_renaming_its_page_in_is_redone_whatever_the_page
     (site / CARE).write_text(original)
     again(site)
     same_as_cold(site, tmp_path)
+
+
+def test_a_folder_link_planted_in_output_is_not_followed_to_rename_the_page_in(site, tmp_path):
+    outside = tmp_path / "outside"
+    shutil.copytree(site / "output/guides", outside)  # the same pages, elsewhere, linked in by hand
+    shutil.rmtree(site / "output/guides")
+    (site / "output/guides").symlink_to(outside, target_is_directory=True)
+    before = tree(outside)
+    edit(site, CARE, "Second paragraph.", "Second paragraph, edited.")
+    assert again(site).stats["pages rendered"] == 1
+    assert tree(outside) == before
+    assert b"Second paragraph, edited." in (site / "output/guides/care/index.html").read_bytes()
 
 
 def test_a_broken_link_stops_the_build_and_leaves_output_as_it_was(site, tmp_path, full_builds):
