@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, TODAY, assert_twin_follows, page, tree, write_site
+from conftest import REPO, TODAY, assert_twin_follows, build_elsewhere, page, tree, write_site
 from generator.build import BuildOptions, build
 from generator.cache import BuildCache
 from generator.errors import SiteError
@@ -102,10 +102,8 @@ def test_a_broken_template_is_reported_as_the_full_build_reports_it(big_site, tm
     with pytest.raises(SiteError) as restyled:
         build(options)
     assert tree(site / "output") == before           # nothing written
-    reference = tmp_path / "reference"
-    shutil.copytree(site, reference, ignore=shutil.ignore_patterns("output", ".stepstone"))
     with pytest.raises(SiteError) as full:
-        build(BuildOptions(site=reference, jobs=2, today=TODAY), BuildCache())
+        build_elsewhere(site, tmp_path / "reference", jobs=2)
     assert restyled.value.problems == full.value.problems
     assert any("template error" in p.message for p in restyled.value.problems)
     (site / "themes/default/templates/page.html").unlink()
